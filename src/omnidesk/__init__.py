@@ -1,0 +1,3 @@
+"""omnidesk — one service platform behind every channel."""
+
+__version__ = "0.1.0"

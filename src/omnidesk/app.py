@@ -1,0 +1,88 @@
+"""The FastAPI application factory and its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from omnidesk import __version__
+from omnidesk.activity.endpoints import router as activity_router
+from omnidesk.auth.endpoints import router as auth_router
+from omnidesk.channels.webchat.ws import router as chat_ws_router
+from omnidesk.config import Settings, get_settings
+from omnidesk.conversations.endpoints import router as conversations_router
+from omnidesk.customers.endpoints import router as customers_router
+from omnidesk.events import webhooks
+from omnidesk.events.endpoints import router as events_router
+from omnidesk.kit.db import Database, is_sqlite
+from omnidesk.kit.migrate import upgrade_async
+from omnidesk.kit.outbox import Dispatcher
+from omnidesk.kit.web import install_error_handlers
+from omnidesk.realtime.agent import router as agent_ws_router
+from omnidesk.realtime.broker import MemoryBroker, RedisBroker
+from omnidesk.realtime.hub import Hub, set_hub
+
+log = logging.getLogger(__name__)
+
+
+def install_handlers() -> None:
+    """Register the outbox handlers of every domain (idempotent)."""
+    webhooks.install()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    db = Database(settings.database_url)
+    if is_sqlite(settings.database_url) or settings.auto_migrate:
+        await upgrade_async(db.engine, settings.database_url)
+    broker = RedisBroker(settings.redis_url) if settings.redis_url else MemoryBroker()
+    hub = Hub(broker)
+    await hub.start()
+    set_hub(hub)
+    app.state.db, app.state.hub = db, hub
+    install_handlers()
+    dispatcher = None
+    task = None
+    if settings.run_worker_in_process:
+        dispatcher = Dispatcher(db, poll_seconds=settings.outbox_poll_seconds,
+                                max_attempts=settings.outbox_max_attempts)
+        task = asyncio.create_task(dispatcher.run_forever(), name="outbox")
+    try:
+        yield
+    finally:
+        if dispatcher is not None and task is not None:
+            dispatcher.stop()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=10)
+        await hub.stop()
+        set_hub(None)
+        await db.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(
+        title="omnidesk", version=__version__, lifespan=lifespan,
+        description="Open-source omnichannel customer service: one path for every channel.",
+    )
+    app.state.settings = settings or get_settings()
+    install_error_handlers(app)
+    for router in (auth_router, customers_router, activity_router, events_router,
+                   conversations_router, chat_ws_router, agent_ws_router):
+        app.include_router(router)
+
+    @app.get("/health", tags=["ops"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return app

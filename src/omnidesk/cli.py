@@ -1,0 +1,176 @@
+"""The ``omnidesk`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from omnidesk.app import install_handlers
+from omnidesk.auth.service import do_create_token, do_create_user
+from omnidesk.config import get_settings
+from omnidesk.kit.db import Database, is_sqlite
+from omnidesk.kit.errors import OmnideskError
+from omnidesk.kit.ids import new_token
+from omnidesk.kit.migrate import upgrade
+from omnidesk.kit.outbox import Dispatcher
+from omnidesk.models import EventSource
+from omnidesk.realtime.broker import RedisBroker
+from omnidesk.realtime.hub import Hub, set_hub
+
+app = typer.Typer(help="omnidesk: one service platform behind every channel.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+source_app = typer.Typer(help="Signed event-feed sources.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
+app.add_typer(source_app, name="source")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _migrate() -> None:
+    upgrade(get_settings().database_url)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the latest schema."""
+    _migrate()
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL + Redis).")] = 1,
+) -> None:
+    """Serve the API, websockets and UI (an embedded SQLite database migrates itself)."""
+    settings = get_settings()
+    if is_sqlite(settings.database_url):
+        _migrate()
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run("omnidesk.app:create_app", factory=True, host=host, port=port,
+                workers=workers, log_level="info", ws="websockets-sansio")
+
+
+async def _create_token(name: str, role: str, scopes: list[str]) -> str:
+    db = Database(get_settings().database_url)
+    try:
+        async with db.transaction() as session:
+            _, plain = await do_create_token(session, name=name, role=role, scopes=scopes)
+        return plain
+    finally:
+        await db.dispose()
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="What the token is for.")],
+    role: Annotated[str, typer.Option(help="admin, supervisor, agent, backoffice, ...")],
+    scope: Annotated[list[str] | None, typer.Option(help="Limit to scopes (repeatable).")] = None,
+) -> None:
+    """Mint an API token; prints only the token (store it: it is not shown again)."""
+    if is_sqlite(get_settings().database_url):
+        _migrate()
+    try:
+        typer.echo(asyncio.run(_create_token(name, role, scope or [])))
+    except OmnideskError as exc:
+        _fail(exc.detail)
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+) -> None:
+    """Create a user who signs in to the console."""
+
+    async def run() -> None:
+        db = Database(get_settings().database_url)
+        try:
+            async with db.transaction() as session:
+                await do_create_user(session, email=email, name=name, password=password,
+                                     role=role)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(run())
+    except OmnideskError as exc:
+        _fail(exc.detail)
+    typer.echo(f"created {role} {email}")
+
+
+@source_app.command("create")
+def source_create(name: Annotated[str, typer.Option()]) -> None:
+    """Create a signed event source; prints its HMAC secret."""
+
+    async def run() -> str:
+        db = Database(get_settings().database_url)
+        try:
+            async with db.transaction() as session:
+                if await session.get(EventSource, name):
+                    raise OmnideskError(f"source {name!r} exists")
+                secret = new_token("whsec_")
+                session.add(EventSource(name=name, secret=secret))
+            return secret
+        finally:
+            await db.dispose()
+
+    try:
+        typer.echo(asyncio.run(run()))
+    except OmnideskError as exc:
+        _fail(exc.detail)
+
+
+async def _work(once: bool) -> int:
+    settings = get_settings()
+    db = Database(settings.database_url)
+    hub = None
+    if settings.redis_url:  # pushes from handlers reach the web processes via Redis
+        hub = Hub(RedisBroker(settings.redis_url))
+        await hub.start()
+        set_hub(hub)
+    install_handlers()
+    dispatcher = Dispatcher(db, poll_seconds=settings.outbox_poll_seconds,
+                            max_attempts=settings.outbox_max_attempts)
+    try:
+        if once:
+            return await dispatcher.run_once()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, dispatcher.stop)
+        await dispatcher.run_forever()
+        return 0
+    finally:
+        if hub is not None:
+            await hub.stop()
+        await db.dispose()
+
+
+@app.command()
+def worker(once: Annotated[bool, typer.Option(help="Run what is due, then exit.")] = False
+           ) -> None:
+    """Run background work (the outbox) in this process."""
+    logging.basicConfig(level=logging.INFO)
+    ran = asyncio.run(_work(once))
+    if once:
+        typer.echo(f"ran {ran} outbox items")
+
+
+def main() -> None:
+    app()

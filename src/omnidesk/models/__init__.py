@@ -1,0 +1,48 @@
+"""All tables, in one package so that domains never import each other's tables."""
+
+from omnidesk.kit.db import Base
+from omnidesk.models.activity import (
+    Activity,
+    EventSource,
+    EventType,
+    IdempotencyKey,
+    OutboxDelivery,
+    OutboxItem,
+    Webhook,
+)
+from omnidesk.models.auth import ApiToken, Team, TeamMember, User, UserSession
+from omnidesk.models.conversations import Attachment, Conversation, Inbox, Message
+from omnidesk.models.customers import (
+    Contact,
+    ContactMerge,
+    Identity,
+    Membership,
+    Organisation,
+    ProductHolding,
+)
+
+__all__ = [
+    "Activity",
+    "ApiToken",
+    "Attachment",
+    "Base",
+    "Contact",
+    "ContactMerge",
+    "Conversation",
+    "EventSource",
+    "EventType",
+    "IdempotencyKey",
+    "Identity",
+    "Inbox",
+    "Membership",
+    "Message",
+    "Organisation",
+    "OutboxDelivery",
+    "OutboxItem",
+    "ProductHolding",
+    "Team",
+    "TeamMember",
+    "User",
+    "UserSession",
+    "Webhook",
+]
