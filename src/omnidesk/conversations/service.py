@@ -4,10 +4,10 @@ agents and the bot answer; status, assignment and the pushes that follow a commi
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.activity.service import do_touch_conversation
@@ -84,10 +84,15 @@ async def _find_conversation(
             return found
     if msg.new_conversation:
         return None
+    # The contact's current conversation, or one resolved recently enough to reopen
+    # (inbox config ``reopen_days``, default 3): "it broke again" belongs to the same thread.
+    reopen_after = utcnow() - timedelta(days=float(inbox.config.get("reopen_days", 3)))
     return await session.scalar(
-        select(Conversation).where(Conversation.inbox_id == inbox.id,
-                                   Conversation.contact_id == contact_id,
-                                   Conversation.status.in_(OPEN_STATES))
+        select(Conversation).where(
+            Conversation.inbox_id == inbox.id, Conversation.contact_id == contact_id,
+            or_(Conversation.status.in_(OPEN_STATES), and_(
+                Conversation.status == ConversationStatus.resolved,
+                Conversation.resolved_at >= reopen_after)))
         .order_by(Conversation.created_at.desc()).limit(1)
     )
 

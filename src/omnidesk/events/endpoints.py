@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.auth.deps import AdminOnly, WriteEvents
 from omnidesk.config import get_settings
@@ -17,7 +18,7 @@ from omnidesk.events.service import ingest
 from omnidesk.kit.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Unauthorized
 from omnidesk.kit.ids import new_token
 from omnidesk.kit.security import check_webhook_signature
-from omnidesk.kit.web import DatabaseDep, SessionDep
+from omnidesk.kit.web import SessionDep
 from omnidesk.models import EventSource, EventType, Webhook
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -57,12 +58,12 @@ def _items(body: bytes) -> tuple[list[Any], bool]:
     return parsed, False
 
 
-async def _ingest(db: DatabaseDep, body: bytes) -> JSONResponse:
+async def _ingest(session: AsyncSession, body: bytes) -> JSONResponse:
     items, single = _items(body)
     region = get_settings().default_region
     for attempt in range(3):
         try:
-            async with db.transaction() as session:
+            async with session.begin_nested():
                 results = await ingest(session, items, region)
             break
         except IntegrityError:  # a concurrent request stored some of these; look again
@@ -85,16 +86,17 @@ async def _ingest(db: DatabaseDep, body: bytes) -> JSONResponse:
 
 
 @router.post("/events", summary="Ingest one event or a batch of up to 1,000")
-async def post_events(request: Request, db: DatabaseDep, _: WriteEvents) -> JSONResponse:
-    return await _ingest(db, await _raw_body(request))
+async def post_events(request: Request, session: SessionDep,
+                      _: WriteEvents) -> JSONResponse:
+    return await _ingest(session, await _raw_body(request))
 
 
 @router.post("/events/webhook/{source}", summary="Ingest events signed with HMAC-SHA256")
-async def post_events_webhook(source: str, request: Request, db: DatabaseDep) -> JSONResponse:
+async def post_events_webhook(source: str, request: Request,
+                              session: SessionDep) -> JSONResponse:
     body = await _raw_body(request)
-    async with db.transaction() as session:
-        src = await session.get(EventSource, source)
-        secret = src.secret if src else None
+    src = await session.get(EventSource, source)
+    secret = src.secret if src else None
     if secret is None:
         raise NotFound(f"no event source named {source!r}")
     reason = check_webhook_signature(
@@ -110,7 +112,7 @@ async def post_events_webhook(source: str, request: Request, db: DatabaseDep) ->
             if item["source"] != source:
                 raise BadRequest(f"events posted to /webhook/{source} must have source "
                                  f"{source!r}")
-    return await _ingest(db, orjson.dumps(items[0] if single else items))
+    return await _ingest(session, orjson.dumps(items[0] if single else items))
 
 
 @router.put("/event-types/{event_type}", summary="Declare an event type's outcome")

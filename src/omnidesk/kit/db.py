@@ -115,6 +115,8 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # We issue BEGIN ourselves (see _sqlite_begin), so the driver must not.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -134,7 +136,16 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(async_url(url), **kwargs)
     if path is not None:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """SQLite: take the write lock when the transaction starts. A deferred transaction
+    that reads and then writes can fail at once with "database is locked" when another
+    connection wrote meanwhile; an immediate one waits its turn (busy_timeout) instead.
+    One writer at a time is SQLite's model anyway; PostgreSQL is the scale-out path."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def after_commit(session: AsyncSession, fn: AfterCommit) -> None:

@@ -1,0 +1,5 @@
+"""``python -m omnidesk``."""
+
+from omnidesk.cli import main
+
+main()
