@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import sqlalchemy as sa
+from tests.conftest import LiveServer, make_user, token_for
 
 from omnidesk.kit.db import Database
-from tests.conftest import LiveServer, make_user, token_for
 
 
 async def test_cookie_login_csrf_and_logout(server: LiveServer, db: Database) -> None:
@@ -32,8 +33,6 @@ async def test_cookie_login_csrf_and_logout(server: LiveServer, db: Database) ->
 
 
 async def test_passwords_are_hashed_with_argon2_and_tokens_hashed(db: Database) -> None:
-    import sqlalchemy as sa
-
     await make_user(db, "x@omnidesk.test", "agent", password="secret-password")
     plain = await token_for(db, "admin")
     async with db.transaction() as session:
@@ -73,8 +72,9 @@ async def test_tokens_minted_by_api_and_revoked(client: httpx.AsyncClient) -> No
     r = await client.post("/api/v1/tokens", json={"name": "x", "role": "agent",
                                                   "scopes": ["everything"]})
     assert r.status_code == 422
-    await client.delete(f"/api/v1/tokens/{r.json().get('id', '') or ''}")
-    tid = [t for t in (await client.get("/api/v1/tokens")).json() if t["name"] == "crm"][0]["id"]
+    tokens = (await client.get("/api/v1/tokens")).json()
+    tid = next(t["id"] for t in tokens if t["name"] == "crm")
+    assert "token" not in tokens[0] and "token_hash" not in tokens[0]
     assert (await client.delete(f"/api/v1/tokens/{tid}")).status_code == 200
     assert (await client.get("/api/v1/contacts", headers=h)).status_code == 401
 
