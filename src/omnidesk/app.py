@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from omnidesk import __version__
 from omnidesk.activity.endpoints import router as activity_router
 from omnidesk.auth.endpoints import router as auth_router
+from omnidesk.channels import registry as channel_registry
 from omnidesk.channels.webchat.ws import router as chat_ws_router
 from omnidesk.config import Settings, get_settings
 from omnidesk.conversations.endpoints import router as conversations_router
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 def install_handlers() -> None:
     """Register the outbox handlers of every domain (idempotent)."""
     webhooks.install()
+    channel_registry.install()
 
 
 @asynccontextmanager

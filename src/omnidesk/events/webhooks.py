@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import orjson
@@ -22,7 +23,7 @@ def _wants(hook: Webhook, event: str) -> bool:
     return not hook.event_types or event in hook.event_types
 
 
-async def _any_subscriber(session: AsyncSession, event: str) -> bool:
+async def _any_subscriber(session: AsyncSession, event: str, _: dict[str, Any]) -> bool:
     """Cached per transaction: a batch of 1,000 events asks the database once."""
     cache: dict[str, list[list[str]]] = session.info.setdefault("webhooks.active", {})
     if "hooks" not in cache:

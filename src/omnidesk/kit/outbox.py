@@ -30,8 +30,8 @@ from omnidesk.models import OutboxItem
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Database, OutboxItem], Awaitable[None]]
-# Given the session and the event name, which handlers want it (cheap, per transaction).
-Selector = Callable[[AsyncSession, str], Awaitable[bool]]
+# Given the session, the event name and its payload: does the handler want it? (cheap)
+Selector = Callable[[AsyncSession, str, dict[str, Any]], Awaitable[bool]]
 
 
 @dataclass
@@ -60,7 +60,7 @@ async def emit(session: AsyncSession, event: str, payload: dict[str, Any]) -> in
     for reg in _HANDLERS.values():
         if "*" not in reg.events and event not in reg.events:
             continue
-        if reg.selector is not None and not await reg.selector(session, event):
+        if reg.selector is not None and not await reg.selector(session, event, payload):
             continue
         session.add(OutboxItem(event=event, handler=reg.name, payload=payload))
         count += 1
