@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from omnidesk import __version__
 from omnidesk.activity.endpoints import router as activity_router
 from omnidesk.auth.endpoints import router as auth_router
+from omnidesk.cases.endpoints import router as cases_router
 from omnidesk.channels import registry as channel_registry
 from omnidesk.channels.webchat.ws import router as chat_ws_router
 from omnidesk.config import Settings, get_settings
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
     for router in (auth_router, customers_router, activity_router, events_router,
-                   conversations_router, chat_ws_router, agent_ws_router):
+                   conversations_router, cases_router, chat_ws_router, agent_ws_router):
         app.include_router(router)
 
     @app.get("/health", tags=["ops"])

@@ -11,6 +11,14 @@ from omnidesk.models.activity import (
     Webhook,
 )
 from omnidesk.models.auth import ApiToken, Team, TeamMember, User, UserSession
+from omnidesk.models.cases import (
+    AuditEntry,
+    Case,
+    CaseLink,
+    CaseTransition,
+    Department,
+    WorkOrder,
+)
 from omnidesk.models.conversations import Attachment, Conversation, Inbox, Message
 from omnidesk.models.customers import (
     Contact,
@@ -25,10 +33,15 @@ __all__ = [
     "Activity",
     "ApiToken",
     "Attachment",
+    "AuditEntry",
     "Base",
+    "Case",
+    "CaseLink",
+    "CaseTransition",
     "Contact",
     "ContactMerge",
     "Conversation",
+    "Department",
     "EventSource",
     "EventType",
     "IdempotencyKey",
@@ -45,4 +58,5 @@ __all__ = [
     "User",
     "UserSession",
     "Webhook",
+    "WorkOrder",
 ]
