@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from omnidesk import __version__
+from omnidesk.accounts.endpoints import router as accounts_router
 from omnidesk.activity.endpoints import router as activity_router
 from omnidesk.auth.endpoints import router as auth_router
 from omnidesk.cases.endpoints import router as cases_router
@@ -69,6 +70,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await db.dispose()
 
 
+ROUTERS = [
+    auth_router,
+    customers_router,
+    activity_router,
+    events_router,
+    conversations_router,
+    cases_router,
+    accounts_router,
+    chat_ws_router,
+    agent_ws_router,
+]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="omnidesk", version=__version__, lifespan=lifespan,
@@ -76,8 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
-    for router in (auth_router, customers_router, activity_router, events_router,
-                   conversations_router, cases_router, chat_ws_router, agent_ws_router):
+    for router in ROUTERS:
         app.include_router(router)
 
     @app.get("/health", tags=["ops"])

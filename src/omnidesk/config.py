@@ -27,6 +27,12 @@ class Settings(BaseSettings):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "audio/mpeg", "audio/amr", "audio/wav", "video/mp4",
     ]
+    # Qualification documents
+    max_document_bytes: int = 10 * 1024 * 1024
+    allowed_document_types: list[str] = ["application/pdf", "image/jpeg", "image/png"]
+    # Reminders
+    expiry_reminder_days: list[int] = [30, 7, 1]
+    booking_reminder_hours: int = 24
     # Event feed
     max_batch_events: int = 1000
     webhook_tolerance_seconds: int = 300
@@ -44,6 +50,10 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
 
 
 @lru_cache

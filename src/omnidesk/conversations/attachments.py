@@ -48,7 +48,7 @@ async def do_store_upload(
     session: AsyncSession, upload: UploadFile, settings: Settings, *,
     conversation_id: uuid.UUID | None, uploaded_by: str,
 ) -> Attachment:
-    data = await _read_limited(upload, settings.max_attachment_bytes)
+    data = await read_limited(upload, settings.max_attachment_bytes)
     if not data:
         raise ValidationFailed("the file is empty", field="file")
     filename = safe_filename(upload.filename)
@@ -74,7 +74,7 @@ async def do_store_upload(
     return attachment
 
 
-async def _read_limited(upload: UploadFile, limit: int) -> bytes:
+async def read_limited(upload: UploadFile, limit: int) -> bytes:
     parts: list[bytes] = []
     size = 0
     while chunk := await upload.read(CHUNK):

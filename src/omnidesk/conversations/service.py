@@ -19,7 +19,16 @@ from omnidesk.kit.db import after_commit
 from omnidesk.kit.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from omnidesk.kit.outbox import emit
 from omnidesk.kit.time import utcnow
-from omnidesk.models import Attachment, Conversation, Inbox, Message, Team, User
+from omnidesk.models import (
+    Attachment,
+    Conversation,
+    Inbox,
+    Membership,
+    Message,
+    Organisation,
+    Team,
+    User,
+)
 from omnidesk.models.enums import ConversationStatus, SenderType
 from omnidesk.realtime.hub import publish
 
@@ -159,6 +168,24 @@ def _push_after_commit(session: AsyncSession, conversation: Conversation,
     after_commit(session, _push)
 
 
+TIER_PRIORITY = {"strategic": 3, "key": 2, "standard": 0, "small_business": 0}
+GREEN_TIERS = ("strategic", "key")
+
+
+async def green_channel(session: AsyncSession, contact_id: uuid.UUID,
+                        vip_level: int | None) -> tuple[uuid.UUID | None, int]:
+    """Tier drives priority; strategic and key accounts go straight to their account team."""
+    rows = list(await session.execute(
+        select(Organisation.tier, Organisation.account_team_id)
+        .join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Membership.contact_id == contact_id)))
+    rows.sort(key=lambda r: -TIER_PRIORITY.get(r[0], 0))
+    priority = max([TIER_PRIORITY.get(r[0], 0) for r in rows] + [1 if (vip_level or 0) >= 3
+                                                                   else 0])
+    team = next((r[1] for r in rows if r[0] in GREEN_TIERS and r[1] is not None), None)
+    return team, priority
+
+
 async def receive(session: AsyncSession, msg: InboundMessage, *, region: str) -> Received:
     """Everything a customer sends, from any channel, in one transaction."""
     inbox = await get_inbox(session, msg.inbox_id)
@@ -172,9 +199,10 @@ async def receive(session: AsyncSession, msg: InboundMessage, *, region: str) ->
     found = await _find_conversation(session, inbox, contact.id, msg)
     created = found is None
     if found is None:
+        green_team, priority = await green_channel(session, contact.id, contact.vip_level)
         conversation = Conversation(
             inbox_id=inbox.id, contact_id=contact.id, channel=inbox.channel,
-            subject=msg.subject, team_id=inbox.team_id,
+            subject=msg.subject, team_id=green_team or inbox.team_id, priority=priority,
             external_thread_id=msg.thread_keys[0] if msg.thread_keys else None,
         )
         session.add(conversation)

@@ -90,6 +90,7 @@ class OrganisationCreate(Strict):
     tier: OrgTier = OrgTier.standard
     account_manager_id: uuid.UUID | None = None
     billing_mode: str | None = Field(default=None, max_length=32)
+    account_team_id: uuid.UUID | None = None
     external_id: str | None = Field(default=None, max_length=200)
     attributes: dict[str, Any] = {}
     tags: list[str] = []
@@ -100,6 +101,7 @@ class OrganisationUpdate(Strict):
     tier: OrgTier | None = None
     account_manager_id: uuid.UUID | None = None
     billing_mode: str | None = Field(default=None, max_length=32)
+    account_team_id: uuid.UUID | None = None
     attributes: dict[str, Any] | None = None
     tags: list[str] | None = None
 
@@ -111,6 +113,7 @@ class OrganisationRead(BaseModel):
     tier: str
     account_manager_id: uuid.UUID | None
     billing_mode: str | None
+    account_team_id: uuid.UUID | None
     external_id: str | None
     attributes: dict[str, Any]
     tags: list[str]

@@ -1,6 +1,14 @@
 """All tables, in one package so that domains never import each other's tables."""
 
 from omnidesk.kit.db import Base
+from omnidesk.models.accounts import (
+    AccountHandover,
+    AccountNote,
+    Booking,
+    Document,
+    Reminder,
+    VisitSlot,
+)
 from omnidesk.models.activity import (
     Activity,
     EventSource,
@@ -30,11 +38,14 @@ from omnidesk.models.customers import (
 )
 
 __all__ = [
+    "AccountHandover",
+    "AccountNote",
     "Activity",
     "ApiToken",
     "Attachment",
     "AuditEntry",
     "Base",
+    "Booking",
     "Case",
     "CaseLink",
     "CaseTransition",
@@ -42,6 +53,7 @@ __all__ = [
     "ContactMerge",
     "Conversation",
     "Department",
+    "Document",
     "EventSource",
     "EventType",
     "IdempotencyKey",
@@ -53,10 +65,12 @@ __all__ = [
     "OutboxDelivery",
     "OutboxItem",
     "ProductHolding",
+    "Reminder",
     "Team",
     "TeamMember",
     "User",
     "UserSession",
+    "VisitSlot",
     "Webhook",
     "WorkOrder",
 ]

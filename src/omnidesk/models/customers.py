@@ -24,6 +24,9 @@ class Organisation(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
     )
     billing_mode: Mapped[str | None] = mapped_column(String(32), default=None)
+    account_team_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), default=None
+    )
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     tags: Mapped[list[str]] = mapped_column(default=list)
