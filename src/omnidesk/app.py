@@ -16,6 +16,7 @@ from omnidesk.accounts.endpoints import router as accounts_router
 from omnidesk.activity.endpoints import router as activity_router
 from omnidesk.auth.endpoints import router as auth_router
 from omnidesk.cases.endpoints import router as cases_router
+from omnidesk.cases.escalation_endpoints import router as escalations_router
 from omnidesk.channels import registry as channel_registry
 from omnidesk.channels.webchat.ws import router as chat_ws_router
 from omnidesk.config import Settings, get_settings
@@ -77,6 +78,7 @@ ROUTERS = [
     events_router,
     conversations_router,
     cases_router,
+    escalations_router,
     accounts_router,
     chat_ws_router,
     agent_ws_router,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from omnidesk.auth.deps import AdminOnly, ReadConversations, WriteConversations
 from omnidesk.auth.service import Principal
 from omnidesk.cases import service
+from omnidesk.cases.escalations import do_escalate
 from omnidesk.cases.schemas import (
     CaseCreate,
     CaseUpdate,
@@ -22,7 +23,7 @@ from omnidesk.cases.schemas import (
     WorkOrderCreate,
 )
 from omnidesk.conversations.service import get_conversation
-from omnidesk.kit.errors import Forbidden, NotFound
+from omnidesk.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from omnidesk.kit.web import SessionDep, decode_cursor, encode_cursor
 from omnidesk.models import AuditEntry, Case, CaseLink, CaseTransition, Department, WorkOrder
 
@@ -99,7 +100,14 @@ async def get_case(case_id: uuid.UUID, session: SessionDep,
 async def update_case(case_id: uuid.UUID, body: CaseUpdate, session: SessionDep,
                       principal: WriteConversations) -> dict[str, Any]:
     case = await service.get_case(session, case_id)
+    newly_flagged = bool(body.flagged) and not case.flagged
     await service.do_update_case(session, case, body, principal.label)
+    if newly_flagged:
+        try:
+            await do_escalate(session, case, trigger="flagged", actor=principal.label,
+                              reason="flagged by " + principal.name)
+        except (ValidationFailed, Conflict) as exc:  # no chain configured, or at the top
+            service.timeline_entry(session, case, "case.flagged", exc.detail, {})
     return await _detail(session, case)
 
 

@@ -65,7 +65,7 @@ def case_json(c: Case) -> dict[str, Any]:
     }
 
 
-def _timeline(session: AsyncSession, case: Case, type_: str, summary: str,
+def timeline_entry(session: AsyncSession, case: Case, type_: str, summary: str,
               data: dict[str, Any]) -> None:
     add_activity(session, contact_id=case.contact_id, organisation_id=case.organisation_id,
                  kind="case", channel=case.channel, source="case",
@@ -133,7 +133,7 @@ async def do_create_case(
         await do_link(session, case, conversation_id=conv_id, activity_id=None, actor=actor)
     for act_id in data.activity_ids:
         await do_link(session, case, conversation_id=None, activity_id=act_id, actor=actor)
-    _timeline(session, case, "case.created", f"{case.number} {case.subject}",
+    timeline_entry(session, case, "case.created", f"{case.number} {case.subject}",
               {"stage": case.stage, "type": case.type})
     await emit(session, "case.created", {"case": case_json(case)})
     return case
@@ -217,7 +217,7 @@ async def do_transition(session: AsyncSession, case: Case, to: Stage, *, actor: 
     action = "reopened" if reopened else "stage_changed"
     audit(session, "case", case.id, action, actor, from_stage=previous, to_stage=to,
           skipped=skipped, reason=reason)
-    _timeline(session, case, f"case.{action}", f"{case.number}: {previous} → {to}",
+    timeline_entry(session, case, f"case.{action}", f"{case.number}: {previous} → {to}",
               {"from": previous, "to": to, "reason": reason})
     await emit(session, f"case.{action}", {"case": case_json(case), "from": previous})
     return case
@@ -246,8 +246,6 @@ async def do_update_case(session: AsyncSession, case: Case, data: CaseUpdate,
     case.updated_at = utcnow()
     audit(session, "case", case.id, "updated", actor,
           **{k: str(v) if isinstance(v, uuid.UUID) else v for k, v in changes.items()})
-    if data.flagged:
-        await emit(session, "case.flagged", {"case": case_json(case)})
     return case
 
 
@@ -274,7 +272,7 @@ async def do_dispatch(session: AsyncSession, case: Case, data: WorkOrderCreate,
     session.add(order)
     await session.flush()
     audit(session, "work_order", order.id, "dispatched", actor, case_id=str(case.id))
-    _timeline(session, case, "work_order.dispatched", short(data.instructions, 120),
+    timeline_entry(session, case, "work_order.dispatched", short(data.instructions, 120),
               {"work_order_id": str(order.id), "department_id": str(data.department_id)})
     await emit(session, "work_order.dispatched", {"work_order": work_order_json(order)})
     return order
@@ -299,7 +297,7 @@ async def do_work_order_action(session: AsyncSession, order: WorkOrder, data: Wo
     audit(session, "work_order", order.id, order.status, actor, result=data.result,
           reason=data.reason)
     case = await get_case(session, order.case_id)
-    _timeline(session, case, f"work_order.{order.status}",
+    timeline_entry(session, case, f"work_order.{order.status}",
               short(data.result or data.reason or order.status, 200),
               {"work_order_id": str(order.id)})
     await emit(session, f"work_order.{order.status}", {"work_order": work_order_json(order)})

@@ -25,6 +25,8 @@ from omnidesk.models.cases import (
     CaseLink,
     CaseTransition,
     Department,
+    Escalation,
+    EscalationLevel,
     WorkOrder,
 )
 from omnidesk.models.conversations import Attachment, Conversation, Inbox, Message
@@ -54,6 +56,8 @@ __all__ = [
     "Conversation",
     "Department",
     "Document",
+    "Escalation",
+    "EscalationLevel",
     "EventSource",
     "EventType",
     "IdempotencyKey",
