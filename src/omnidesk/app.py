@@ -7,9 +7,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from omnidesk import __version__
 from omnidesk.accounts.endpoints import router as accounts_router
@@ -31,6 +33,11 @@ from omnidesk.kit.web import install_error_handlers
 from omnidesk.realtime.agent import router as agent_ws_router
 from omnidesk.realtime.broker import MemoryBroker, RedisBroker
 from omnidesk.realtime.hub import Hub, set_hub
+from omnidesk.web.agent_views import router as agent_views_router
+from omnidesk.web.session import LoginRequired, login_redirect
+from omnidesk.web.widget_views import router as widget_router
+
+STATIC = Path(__file__).resolve().parent / "web" / "static"
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +89,14 @@ ROUTERS = [
     accounts_router,
     chat_ws_router,
     agent_ws_router,
+    agent_views_router,
+    widget_router,
 ]
+
+
+async def _login_redirect(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return login_redirect(exc)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -92,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    app.add_exception_handler(LoginRequired, _login_redirect)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for router in ROUTERS:
         app.include_router(router)
 
@@ -101,6 +117,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+        return RedirectResponse("/agent")
 
     return app

@@ -13,6 +13,7 @@ from omnidesk.customers.service import get_contact, list_identities
 from omnidesk.kit.time import utcnow
 from omnidesk.models import (
     Activity,
+    Case,
     Contact,
     Conversation,
     Membership,
@@ -123,6 +124,14 @@ async def _open_conversations(session: AsyncSession, contact_id: uuid.UUID) -> l
     ]
 
 
+async def _open_cases(session: AsyncSession, contact_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(Case).where(Case.contact_id == contact_id, Case.status == "open")
+        .order_by(Case.created_at.desc()).limit(10))
+    return [{"id": str(c.id), "number": c.number, "type": c.type, "subject": c.subject,
+             "stage": c.stage, "priority": c.priority} for c in rows]
+
+
 async def _recent(session: AsyncSession, contact_id: uuid.UUID) -> list[dict[str, Any]]:
     rows = await session.scalars(
         select(Activity).where(Activity.contact_id == contact_id)
@@ -150,6 +159,7 @@ async def get_context(session: AsyncSession, contact_id: uuid.UUID) -> dict[str,
         "expiring_products": [p for p in products if p["expiring_soon"]],
         "recent_failures": await _failures(session, contact.id),
         "open_conversations": await _open_conversations(session, contact.id),
+        "open_cases": await _open_cases(session, contact.id),
         "latest_by_channel": await _latest_per_channel(session, contact.id),
         "recent_activity": await _recent(session, contact.id),
     }

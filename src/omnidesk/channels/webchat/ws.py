@@ -97,6 +97,17 @@ async def _backlog(db: Database, conn: Connection, conversation: Conversation,
                 await conn.send_now({"type": "message", "message": message_json(m)})
 
 
+def _uuid_list(raw: Any) -> list[uuid.UUID]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > 10:
+        raise ProtocolError(CLOSE_BAD_REQUEST, "attachment_ids must be a list of ≤ 10 ids")
+    try:
+        return [uuid.UUID(str(v)) for v in raw]
+    except ValueError as exc:
+        raise ProtocolError(CLOSE_BAD_REQUEST, "attachment_ids must be UUIDs") from exc
+
+
 class VisitorSession:
     def __init__(self, db: Database, hub: Hub, conn: Connection, inbox: Inbox,
                  identity: tuple[str, str], conversation: Conversation | None) -> None:
@@ -113,12 +124,14 @@ class VisitorSession:
     async def on_message(self, frame: dict[str, Any]) -> None:
         body = text_field(frame, "body", required=True, limit=20_000) or ""
         client_id = text_field(frame, "client_id", required=False, limit=200)
+        attachment_ids = _uuid_list(frame.get("attachment_ids"))
         name = self.conn.ws.query_params.get("name") or None
         try:
             async with self.db.transaction() as session:
                 received = await receive(session, InboundMessage(
                     inbox_id=self.inbox.id, identities=dict([self.identity]), body=body,
-                    external_id=client_id, contact_name=name), region=get_settings().default_region)
+                    external_id=client_id, contact_name=name, attachment_ids=attachment_ids),
+                    region=get_settings().default_region)
                 self.follow(received.conversation.id)
                 self.conn.mark_seen(str(received.message.id))
         except OmnideskError as exc:
