@@ -58,9 +58,11 @@ async def test_live_chat_with_context_reply_locale_and_resolve(
     await expect(agent.locator("#thread")).to_contain_text("我的话费扣款失败了")
     await agent.screenshot(path=str(SCREENSHOTS / "agent-conversation.png"))
 
-    await agent.get_by_role("textbox", name="回复").fill("您好，余额不足导致扣款失败，充值后会自动重试。")
+    answer = "您好，余额不足导致扣款失败，充值后会自动重试。"
+    await agent.get_by_role("textbox", name="回复").fill(answer)
     await agent.get_by_role("button", name="发送").click()
-    await expect(visitor.locator(".odw-log")).to_contain_text("余额不足导致扣款失败", timeout=10_000)
+    log = visitor.locator(".odw-log")
+    await expect(log).to_contain_text("余额不足导致扣款失败", timeout=10_000)
     await visitor.screenshot(path=str(SCREENSHOTS / "widget-phone.png"))
 
     # the UI in traditional Chinese
