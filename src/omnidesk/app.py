@@ -34,6 +34,7 @@ from omnidesk.realtime.agent import router as agent_ws_router
 from omnidesk.realtime.broker import MemoryBroker, RedisBroker
 from omnidesk.realtime.hub import Hub, set_hub
 from omnidesk.web.agent_views import router as agent_views_router
+from omnidesk.web.case_views import router as case_views_router
 from omnidesk.web.session import LoginRequired, login_redirect
 from omnidesk.web.widget_views import router as widget_router
 
@@ -90,6 +91,7 @@ ROUTERS = [
     chat_ws_router,
     agent_ws_router,
     agent_views_router,
+    case_views_router,
     widget_router,
 ]
 

@@ -51,13 +51,13 @@ async def login(request: Request, session: SessionDep, email: Annotated[str, For
                 next: Annotated[str, Form()] = "/agent") -> Response:
     expected = request.cookies.get(PRE_CSRF, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
-        return render(request, "agent/login.html", status=403, csrf=expected, next=next,
+        return render(request, "agent/login.html", status_code=403, csrf=expected, next=next,
                       error=i18n.gettext("The form expired. Please try again."))
     settings = get_settings()
     try:
         user, plain, _ = await do_login(session, email, password, settings.session_days)
     except Unauthorized:
-        return render(request, "agent/login.html", status=401, csrf=expected, next=next,
+        return render(request, "agent/login.html", status_code=401, csrf=expected, next=next,
                       error=i18n.gettext("Wrong e-mail or password."))
     response = RedirectResponse(_safe_next(next), status_code=303)
     secure = settings.cookie_secure
@@ -123,7 +123,7 @@ async def _conversation_page(request: Request, session: SessionDep, principal: P
     inbox_ = await conv.get_inbox(session, c.inbox_id)
     users, teams = await queries.agents_and_teams(session)
     context = await get_context(session, c.contact_id)
-    return render(request, "agent/conversation.html", status=status, principal=principal,
+    return render(request, "agent/conversation.html", status_code=status, principal=principal,
                   c=c, inbox=inbox_, thread=await queries.thread(session, c.id),
                   ctx=context, users=users, teams=teams, error=error,
                   build_ms=round((time.perf_counter() - started) * 1000, 1))
@@ -146,7 +146,7 @@ async def reply(request: Request, conversation_id: uuid.UUID, session: SessionDe
                                       sender_id=principal.user_id, author_name=principal.name,
                                       is_note=is_note, client_id=client_id or None)
     except OmnideskError as exc:
-        return render(request, "agent/_error.html", status=exc.status, error=exc.detail)
+        return render(request, "agent/_error.html", status_code=exc.status, error=exc.detail)
     return render(request, "agent/_message.html", item={"m": message, "attachments": []},
                   c=c)
 

@@ -42,8 +42,8 @@ env.globals["LOCALES"] = i18n.LOCALES
 env.globals["LOCALE_LABELS"] = i18n.LABELS
 
 
-def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     locale = getattr(request.state, "locale", None) or i18n.pick(request)
     i18n.activate(locale)
     html = env.get_template(template).render(request=request, locale=locale, **context)
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=status_code)
