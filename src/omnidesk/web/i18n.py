@@ -7,7 +7,7 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
-from babel import Locale, negotiate_locale
+from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
 
@@ -37,7 +37,7 @@ def normalise(tag: str | None) -> str | None:
         return tag
     try:
         loc = Locale.parse(tag.replace("-", "_"))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnknownLocaleError):
         return None
     if loc.language == "zh":
         key = f"zh_{loc.script}" if loc.script else f"zh_{loc.territory or ''}".rstrip("_")
