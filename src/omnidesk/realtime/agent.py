@@ -141,8 +141,12 @@ async def agent_socket(ws: WebSocket) -> None:
     hub: Hub = ws.app.state.hub
     await ws.accept()
     conn = Connection(ws)
+    user_key: str | None = None
     try:
         principal = await _authenticate(db, ws)
+        if principal.user_id:
+            user_key = str(principal.user_id)
+            await hub.agent_online(user_key)
         conn.hold()
         inbox_ids = await _subscribe(db, hub, conn, principal)
         await conn.send_now({"type": "hello", "user": principal.name, "role": principal.role,
@@ -168,5 +172,7 @@ async def agent_socket(ws: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        if user_key:
+            await hub.agent_offline(user_key)
         hub.unsubscribe_all(conn)
         await conn.finish()

@@ -102,9 +102,24 @@ class Hub:
     def __init__(self, broker: Broker | None = None) -> None:
         self.broker: Broker = broker or MemoryBroker()
         self.topics: dict[str, set[Connection]] = defaultdict(set)
+        self.agents: dict[str, int] = defaultdict(int)  # user id → open consoles here
+
+    async def agent_online(self, user_id: str) -> None:
+        self.agents[user_id] += 1
+        await self.broker.announce(set(self.agents))
+
+    async def agent_offline(self, user_id: str) -> None:
+        self.agents[user_id] -= 1
+        if self.agents[user_id] <= 0:
+            del self.agents[user_id]
+        await self.broker.announce(set(self.agents))
+
+    async def online_agents(self) -> set[str]:
+        """Agents with a console open in any process (Redis joins the processes)."""
+        return set(self.agents) | await self.broker.present()
 
     async def start(self) -> None:
-        await self.broker.start(self.deliver)
+        await self.broker.start(self.deliver, lambda: set(self.agents))
 
     async def stop(self) -> None:
         await self.broker.stop()
