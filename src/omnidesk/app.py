@@ -20,6 +20,7 @@ from omnidesk.auth.endpoints import router as auth_router
 from omnidesk.cases.endpoints import router as cases_router
 from omnidesk.cases.escalation_endpoints import router as escalations_router
 from omnidesk.channels import registry as channel_registry
+from omnidesk.channels import wechat
 from omnidesk.channels.webchat.ws import router as chat_ws_router
 from omnidesk.config import Settings, get_settings
 from omnidesk.conversations.endpoints import router as conversations_router
@@ -33,6 +34,8 @@ from omnidesk.kit.web import install_error_handlers
 from omnidesk.realtime.agent import router as agent_ws_router
 from omnidesk.realtime.broker import MemoryBroker, RedisBroker
 from omnidesk.realtime.hub import Hub, set_hub
+from omnidesk.scheduler import run_periodically
+from omnidesk.sla.endpoints import router as sla_router
 from omnidesk.web.agent_views import router as agent_views_router
 from omnidesk.web.case_views import router as case_views_router
 from omnidesk.web.session import LoginRequired, login_redirect
@@ -47,6 +50,7 @@ def install_handlers() -> None:
     """Register the outbox handlers of every domain (idempotent)."""
     webhooks.install()
     channel_registry.install()
+    wechat.install()
 
 
 @asynccontextmanager
@@ -63,13 +67,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     install_handlers()
     dispatcher = None
     task = None
+    stop_scans = asyncio.Event()
+    scans = None
     if settings.run_worker_in_process:
         dispatcher = Dispatcher(db, poll_seconds=settings.outbox_poll_seconds,
                                 max_attempts=settings.outbox_max_attempts)
         task = asyncio.create_task(dispatcher.run_forever(), name="outbox")
+        scans = asyncio.create_task(run_periodically(db, settings, stop_scans), name="scans")
     try:
         yield
     finally:
+        stop_scans.set()
+        if scans is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(scans, timeout=10)
         if dispatcher is not None and task is not None:
             dispatcher.stop()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -88,7 +99,9 @@ ROUTERS = [
     cases_router,
     escalations_router,
     accounts_router,
+    sla_router,
     chat_ws_router,
+    wechat.router,
     agent_ws_router,
     agent_views_router,
     case_views_router,

@@ -21,6 +21,8 @@ from omnidesk.kit.outbox import Dispatcher
 from omnidesk.models import EventSource
 from omnidesk.realtime.broker import RedisBroker
 from omnidesk.realtime.hub import Hub, set_hub
+from omnidesk.scheduler import run_periodically
+from omnidesk.sla.scan import ScanReport, run_sla_scan
 
 app = typer.Typer(help="omnidesk: one service platform behind every channel.",
                   no_args_is_help=True, add_completion=False)
@@ -28,10 +30,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 source_app = typer.Typer(help="Signed event-feed sources.", no_args_is_help=True)
+sla_app = typer.Typer(help="SLA clocks.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
 app.add_typer(source_app, name="source")
+app.add_typer(sla_app, name="sla")
 
 
 def _fail(message: str) -> None:
@@ -151,10 +155,17 @@ async def _work(once: bool) -> int:
     try:
         if once:
             return await dispatcher.run_once()
+        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+
+        def _stop() -> None:
+            dispatcher.stop()
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, dispatcher.stop)
-        await dispatcher.run_forever()
+            loop.add_signal_handler(sig, _stop)
+        await asyncio.gather(dispatcher.run_forever(), run_periodically(db, settings, stop))
         return 0
     finally:
         if hub is not None:
@@ -170,6 +181,26 @@ def worker(once: Annotated[bool, typer.Option(help="Run what is due, then exit."
     ran = asyncio.run(_work(once))
     if once:
         typer.echo(f"ran {ran} outbox items")
+
+
+@sla_app.command("scan")
+def sla_scan() -> None:
+    """Move due clocks to at-risk/breached, escalate breached cases, chase deadlines."""
+
+    async def run() -> ScanReport:
+        db = Database(get_settings().database_url)
+        try:
+            install_handlers()
+            return await run_sla_scan(db)
+        finally:
+            await db.dispose()
+
+    report = asyncio.run(run())
+    typer.echo(f"checked {report.checked} clocks: {report.breached} newly breached, "
+               f"{report.escalated} cases escalated, {report.deadlines_missed} escalation "
+               f"deadlines missed")
+    for error in report.errors:
+        typer.echo(f"  {error}", err=True)
 
 
 def main() -> None:

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     auto_migrate: bool = False  # PostgreSQL: migrate on start (SQLite always does)
     outbox_poll_seconds: float = 1.0
     outbox_max_attempts: int = 25
+    scan_seconds: float = 30.0  # SLA scans, escalation deadlines, reminders
     # Sessions
     session_days: int = 14
     cookie_secure: bool | None = None  # None: secure when the request is https

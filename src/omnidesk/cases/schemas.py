@@ -89,6 +89,7 @@ class CaseUpdate(Strict):
     assignee_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None
     flagged: bool | None = None
+    waiting_on_customer: bool | None = None
 
 
 class LinkIn(Strict):

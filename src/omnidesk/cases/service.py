@@ -37,6 +37,7 @@ from omnidesk.models import (
     User,
     WorkOrder,
 )
+from omnidesk.sla import service as sla
 
 OPEN_WORK = ("open", "accepted")
 
@@ -58,7 +59,8 @@ def case_json(c: Case) -> dict[str, Any]:
         "description": c.description, "channel": c.channel, "stage": c.stage,
         "status": c.status, "assignee_id": str(c.assignee_id) if c.assignee_id else None,
         "team_id": str(c.team_id) if c.team_id else None, "tier": c.tier,
-        "flagged": c.flagged, "escalation_level": c.escalation_level,
+        "flagged": c.flagged, "waiting_on_customer": c.waiting_on_customer,
+        "escalation_level": c.escalation_level,
         "reopen_count": c.reopen_count, "follow_up": c.follow_up, "source": c.source,
         "created_by": c.created_by, "created_at": iso(c.created_at),
         "updated_at": iso(c.updated_at), "closed_at": iso(c.closed_at),
@@ -135,8 +137,16 @@ async def do_create_case(
         await do_link(session, case, conversation_id=None, activity_id=act_id, actor=actor)
     timeline_entry(session, case, "case.created", f"{case.number} {case.subject}",
               {"stage": case.stage, "type": case.type})
+    await sla.start(session, case_subject(case),
+                    ["resolution", *[sla.STAGE_PREFIX + st for st in STAGES[1:-1]]],
+                    at=case.created_at)
     await emit(session, "case.created", {"case": case_json(case)})
     return case
+
+
+def case_subject(case: Case) -> sla.Subject:
+    return sla.Subject(kind="case", id=case.id, tier=case.tier, priority=case.priority,
+                       case_type=case.type, channel=case.channel)
 
 
 async def do_link(session: AsyncSession, case: Case, *, conversation_id: uuid.UUID | None,
@@ -212,6 +222,7 @@ async def do_transition(session: AsyncSession, case: Case, to: Stage, *, actor: 
         case.reopen_count += 1
         case.follow_up = {}
     case.updated_at = utcnow()
+    await _sla_on_stage(session, case, reopened)
     session.add(CaseTransition(case_id=case.id, from_stage=previous, to_stage=to,
                                skipped=skipped, actor=actor, reason=reason))
     action = "reopened" if reopened else "stage_changed"
@@ -221,6 +232,17 @@ async def do_transition(session: AsyncSession, case: Case, to: Stage, *, actor: 
               {"from": previous, "to": to, "reason": reason})
     await emit(session, f"case.{action}", {"case": case_json(case), "from": previous})
     return case
+
+
+async def _sla_on_stage(session: AsyncSession, case: Case, reopened: bool) -> None:
+    """Milestones up to the new stage are met; closing meets the resolution target."""
+    if reopened:
+        await sla.restart(session, case.id, ["resolution"])
+    reached = STAGES[: STAGES.index(case.stage) + 1]
+    met = [sla.STAGE_PREFIX + st for st in reached]
+    if case.stage == Stage.closed:
+        met.append("resolution")
+    await sla.stop(session, case.id, met)
 
 
 def _check_follow_up(case: Case) -> None:
@@ -244,6 +266,8 @@ async def do_update_case(session: AsyncSession, case: Case, data: CaseUpdate,
     for key, value in changes.items():
         setattr(case, key, value)
     case.updated_at = utcnow()
+    if "waiting_on_customer" in changes:
+        await sla.set_paused(session, case.id, bool(case.waiting_on_customer))
     audit(session, "case", case.id, "updated", actor,
           **{k: str(v) if isinstance(v, uuid.UUID) else v for k, v in changes.items()})
     return case

@@ -21,6 +21,7 @@ from omnidesk.kit.outbox import emit
 from omnidesk.kit.time import utcnow
 from omnidesk.models import (
     Attachment,
+    Contact,
     Conversation,
     Inbox,
     Membership,
@@ -31,6 +32,7 @@ from omnidesk.models import (
 )
 from omnidesk.models.enums import ConversationStatus, SenderType
 from omnidesk.realtime.hub import publish
+from omnidesk.sla import service as sla
 
 MAX_BODY = 20_000
 OPEN_STATES = (ConversationStatus.open, ConversationStatus.pending, ConversationStatus.snoozed)
@@ -169,6 +171,25 @@ def _push_after_commit(session: AsyncSession, conversation: Conversation,
 
 
 TIER_PRIORITY = {"strategic": 3, "key": 2, "standard": 0, "small_business": 0}
+PRIORITY_NAMES = {0: "normal", 1: "high", 2: "high", 3: "urgent"}
+
+
+def tier_of(contact: Contact, priority: int) -> str | None:
+    if contact.tier:
+        return contact.tier
+    if priority >= 2:
+        return {3: "strategic", 2: "key"}[min(priority, 3)]
+    return f"vip{contact.vip_level}" if contact.vip_level else None
+
+
+async def _conversation_subject(session: AsyncSession,
+                                conversation: Conversation) -> sla.Subject:
+    contact = await session.get(Contact, conversation.contact_id)
+    assert contact is not None
+    return sla.Subject(kind="conversation", id=conversation.id,
+                       tier=tier_of(contact, conversation.priority),
+                       priority=PRIORITY_NAMES.get(conversation.priority, "normal"),
+                       case_type=None, channel=conversation.channel)
 GREEN_TIERS = ("strategic", "key")
 
 
@@ -207,13 +228,26 @@ async def receive(session: AsyncSession, msg: InboundMessage, *, region: str) ->
         )
         session.add(conversation)
         await session.flush()
+        await sla.start(session, sla.Subject(
+            kind="conversation", id=conversation.id, tier=tier_of(contact, priority),
+            priority=PRIORITY_NAMES.get(priority, "normal"), case_type=None,
+            channel=conversation.channel), ["first_response", "resolution"],
+            at=msg.sent_at or utcnow())
         await emit(session, "conversation.created", {"conversation": conversation_json(
             conversation)})
     else:
         conversation = found
     if not created and conversation.status != ConversationStatus.open:
+        if conversation.status == ConversationStatus.pending:
+            await sla.set_paused(session, conversation.id, False)
+        if conversation.status == ConversationStatus.resolved:
+            await sla.restart(session, conversation.id, ["resolution"])
         conversation.status = ConversationStatus.open
         conversation.snoozed_until = conversation.resolved_at = None
+    if not created and conversation.first_response_at is not None and not await sla.running(
+            session, conversation.id, ["next_response"]):
+        await sla.start(session, await _conversation_subject(session, conversation),
+                        ["next_response"], at=msg.sent_at or utcnow())
     message = await _append(
         session, conversation, sender_type=SenderType.contact, body=msg.body,
         sender_id=contact.id, author_name=contact.name, external_id=msg.external_id,
@@ -241,8 +275,8 @@ async def reply(
     )
     if not is_note and sender_type == SenderType.agent:
         conversation.first_response_at = conversation.first_response_at or message.created_at
-        if conversation.status == ConversationStatus.pending:
-            conversation.status = ConversationStatus.open
+        await sla.stop(session, conversation.id, ["first_response", "next_response"],
+                       at=message.created_at)
     return message, True
 
 
@@ -257,6 +291,14 @@ async def do_set_status(
     ):
         raise ValidationFailed("snoozing needs a future snoozed_until", field="snoozed_until")
     previous = conversation.status
+    if status == ConversationStatus.pending and previous != status:
+        await sla.set_paused(session, conversation.id, True)
+    elif previous == ConversationStatus.pending and status != previous:
+        await sla.set_paused(session, conversation.id, False)
+    if status == ConversationStatus.resolved:
+        await sla.stop(session, conversation.id, ["resolution", "next_response"])
+    elif previous == ConversationStatus.resolved:
+        await sla.restart(session, conversation.id, ["resolution"])
     conversation.status = status
     conversation.snoozed_until = snoozed_until if status == ConversationStatus.snoozed else None
     conversation.resolved_at = utcnow() if status == ConversationStatus.resolved else None

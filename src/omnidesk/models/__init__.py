@@ -38,6 +38,7 @@ from omnidesk.models.customers import (
     Organisation,
     ProductHolding,
 )
+from omnidesk.models.sla import SlaCalendar, SlaPolicy, SlaTarget
 
 __all__ = [
     "AccountHandover",
@@ -70,6 +71,9 @@ __all__ = [
     "OutboxItem",
     "ProductHolding",
     "Reminder",
+    "SlaCalendar",
+    "SlaPolicy",
+    "SlaTarget",
     "Team",
     "TeamMember",
     "User",

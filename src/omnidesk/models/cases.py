@@ -43,6 +43,7 @@ class Case(Base):
     )
     tier: Mapped[str | None] = mapped_column(String(32), default=None)
     flagged: Mapped[bool] = mapped_column(default=False)
+    waiting_on_customer: Mapped[bool] = mapped_column(default=False)
     escalation_level: Mapped[int] = mapped_column(default=0)
     reopen_count: Mapped[int] = mapped_column(default=0)
     follow_up: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,57 @@
+"""``omnidesk sla scan``: move clocks to at-risk and breached on time, escalate breached
+cases, and escalate further when an escalation's deadline passes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from omnidesk.cases.escalations import do_escalate, scan_deadlines
+from omnidesk.kit.db import Database
+from omnidesk.kit.errors import OmnideskError
+from omnidesk.kit.time import utcnow
+from omnidesk.models import Case
+from omnidesk.sla import service as sla
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScanReport:
+    checked: int = 0
+    breached: int = 0
+    escalated: int = 0
+    deadlines_missed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def run_sla_scan(db: Database, now: datetime | None = None,
+                       batch: int = 5000) -> ScanReport:
+    """Every due clock, in batches of ``batch`` (one transaction each)."""
+    now = now or utcnow()
+    report = ScanReport()
+    while True:
+        async with db.transaction() as session:
+            checked, breached = await sla.scan(session, now, batch)
+            report.checked += checked
+            report.breached += len(breached)
+            for target in breached:
+                if target.subject_kind != "case":
+                    continue
+                case = await session.get(Case, target.subject_id)
+                if case is None or case.status == "closed" or case.escalation_level:
+                    continue
+                try:
+                    async with session.begin_nested():
+                        await do_escalate(session, case, trigger="sla_breach",
+                                          actor="omnidesk",
+                                          reason=f"SLA {target.metric} breached")
+                    report.escalated += 1
+                except OmnideskError as exc:  # no chain configured: the event still fired
+                    report.errors.append(f"{case.number}: {exc.detail}")
+        if checked < batch:
+            break
+    async with db.transaction() as session:
+        report.deadlines_missed = await scan_deadlines(session, now)
+    return report

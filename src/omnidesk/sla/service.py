@@ -1,0 +1,210 @@
+"""SLA policies applied to cases and conversations: clocks start, pause, resume and stop
+with what happens to them; ``scan`` moves them to at-risk and breached on time."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnidesk.kit.outbox import emit
+from omnidesk.kit.time import ensure_utc, utcnow
+from omnidesk.models import SlaCalendar, SlaPolicy, SlaTarget
+from omnidesk.sla.calendar import BusinessCalendar
+from omnidesk.sla.clock import Pause, SlaClock, SlaState, SlaStatus
+
+STAGE_PREFIX = "stage:"
+_calendars: dict[tuple[uuid.UUID | None, str], BusinessCalendar] = {}
+
+
+@dataclass(frozen=True)
+class Subject:
+    kind: str  # case | conversation
+    id: uuid.UUID
+    tier: str | None
+    priority: str | None
+    case_type: str | None
+    channel: str | None
+
+
+def _matches(policy: SlaPolicy, s: Subject) -> bool:
+    c = policy.conditions or {}
+    checks = (("applies_to", s.kind), ("tiers", s.tier), ("priorities", s.priority),
+              ("case_types", s.case_type), ("channels", s.channel))
+    return all(not c.get(key) or value in c[key] for key, value in checks)
+
+
+async def _policies(session: AsyncSession) -> list[tuple[SlaPolicy, dict[str, Any] | None]]:
+    cached = session.info.get("sla.policies")
+    if cached is None:
+        rows = await session.execute(
+            select(SlaPolicy, SlaCalendar.definition)
+            .outerjoin(SlaCalendar, SlaCalendar.id == SlaPolicy.calendar_id)
+            .where(SlaPolicy.active.is_(True)).order_by(SlaPolicy.position, SlaPolicy.name))
+        cached = [(p, d) for p, d in rows]
+        session.info["sla.policies"] = cached
+    return list(cached)
+
+
+def calendar_for(calendar_id: uuid.UUID | None, definition: dict[str, Any] | None
+                 ) -> BusinessCalendar:
+    """Calendars are built once per definition (they cache their working spans)."""
+    key = (calendar_id, repr(sorted((definition or {}).items())))
+    cal = _calendars.get(key)
+    if cal is None:
+        cal = BusinessCalendar.from_dict(definition) if definition else BusinessCalendar.always()
+        _calendars[key] = cal
+    return cal
+
+
+def clock_of(row: SlaTarget, calendar: BusinessCalendar, fraction: float) -> SlaClock:
+    pauses = [Pause(ensure_utc(datetime.fromisoformat(p)),
+                    ensure_utc(datetime.fromisoformat(r)) if r else None)
+              for p, r in (row.pauses or [])]
+    return SlaClock(calendar, timedelta(seconds=row.target_seconds),
+                    ensure_utc(row.started_at), tuple(pauses),
+                    ensure_utc(row.stopped_at) if row.stopped_at else None,
+                    at_risk_fraction=fraction)
+
+
+def apply_status(row: SlaTarget, status: SlaStatus) -> list[str]:
+    """Store the computed state; return the notifications now owed (at_risk, breached)."""
+    row.state = status.state.value
+    row.due_at, row.at_risk_at = status.due_at, status.at_risk_at
+    row.breached_at = status.breached_at
+    row.next_check_at = status.next_change_at
+    owed = []
+    notified = dict(row.notified or {})
+    for state in (SlaState.AT_RISK, SlaState.BREACHED):
+        reached = status.state is state or (state is SlaState.AT_RISK
+                                           and status.state is SlaState.BREACHED)
+        if reached and not notified.get(state.value):
+            notified[state.value] = utcnow().isoformat()
+            owed.append(state.value)
+    row.notified = notified
+    return owed
+
+
+async def _refresh(session: AsyncSession, rows: list[SlaTarget], now: datetime) -> None:
+    policies = {p.id: (p, d) for p, d in await _policies(session)}
+    for row in rows:
+        policy, definition = policies.get(row.policy_id, (None, None))
+        if policy is None:
+            continue
+        cal = calendar_for(policy.calendar_id, definition)
+        status = clock_of(row, cal, policy.at_risk_fraction).status(max(now, ensure_utc(
+            row.started_at)))
+        for kind in apply_status(row, status):
+            await emit(session, f"sla.{kind}", target_json(row))
+
+
+def target_json(t: SlaTarget) -> dict[str, Any]:
+    def iso(v: datetime | None) -> str | None:
+        return v.isoformat() if v else None
+
+    return {"id": str(t.id), "subject_kind": t.subject_kind, "subject_id": str(t.subject_id),
+            "metric": t.metric, "state": t.state, "target_minutes": t.target_seconds // 60,
+            "started_at": iso(t.started_at), "due_at": iso(t.due_at),
+            "at_risk_at": iso(t.at_risk_at), "breached_at": iso(t.breached_at),
+            "stopped_at": iso(t.stopped_at), "paused": any(r is None for _, r in t.pauses)}
+
+
+async def start(session: AsyncSession, subject: Subject, metrics: list[str],
+                at: datetime | None = None) -> list[SlaTarget]:
+    """Start the clocks the first matching policy defines for these metrics."""
+    policy = next((p for p, _ in await _policies(session) if _matches(p, subject)), None)
+    if policy is None:
+        return []
+    at = at or utcnow()
+    rows = []
+    for metric in metrics:
+        minutes = _target_minutes(policy, metric)
+        if minutes is None:
+            continue
+        rows.append(SlaTarget(subject_kind=subject.kind, subject_id=subject.id, metric=metric,
+                              policy_id=policy.id, target_seconds=int(minutes * 60),
+                              started_at=at, pauses=[], notified={}))
+    session.add_all(rows)
+    await _refresh(session, rows, at)
+    return rows
+
+
+def _target_minutes(policy: SlaPolicy, metric: str) -> float | None:
+    targets = policy.targets or {}
+    if metric.startswith(STAGE_PREFIX):
+        value = (targets.get("stages") or {}).get(metric[len(STAGE_PREFIX):])
+    else:
+        value = targets.get(metric)
+    return float(value) if value is not None else None
+
+
+async def running(session: AsyncSession, subject_id: uuid.UUID,
+                  metrics: list[str] | None = None) -> list[SlaTarget]:
+    stmt = select(SlaTarget).where(SlaTarget.subject_id == subject_id,
+                                   SlaTarget.stopped_at.is_(None))
+    if metrics:
+        stmt = stmt.where(SlaTarget.metric.in_(metrics))
+    return list(await session.scalars(stmt))
+
+
+async def stop(session: AsyncSession, subject_id: uuid.UUID, metrics: list[str],
+               at: datetime | None = None) -> list[SlaTarget]:
+    at = at or utcnow()
+    rows = await running(session, subject_id, metrics)
+    for row in rows:
+        row.stopped_at = at
+        row.pauses = [[p, r or at.isoformat()] for p, r in row.pauses]
+    await _refresh(session, rows, at)
+    return rows
+
+
+async def restart(session: AsyncSession, subject_id: uuid.UUID, metrics: list[str]) -> None:
+    """Un-stop (a reopened case's resolution clock keeps counting from its start)."""
+    rows = list(await session.scalars(select(SlaTarget).where(
+        SlaTarget.subject_id == subject_id, SlaTarget.metric.in_(metrics))))
+    for row in rows:
+        row.stopped_at = None
+    await _refresh(session, rows, utcnow())
+
+
+async def set_paused(session: AsyncSession, subject_id: uuid.UUID, paused: bool,
+                     at: datetime | None = None) -> None:
+    """Waiting on the customer pauses the running clocks; an answer resumes them."""
+    at = at or utcnow()
+    rows = await running(session, subject_id)
+    for row in rows:
+        pauses = [list(p) for p in row.pauses]
+        is_open = bool(pauses) and pauses[-1][1] is None
+        if paused and not is_open:
+            pauses.append([at.isoformat(), None])
+        elif not paused and is_open:
+            pauses[-1][1] = at.isoformat()
+        row.pauses = pauses
+    await _refresh(session, rows, at)
+
+
+async def scan(session: AsyncSession, now: datetime | None = None,
+               batch: int = 5000) -> tuple[int, list[SlaTarget]]:
+    """Re-evaluate every clock whose state may have changed by ``now``; return how many
+    were looked at and those that breached now (for escalation)."""
+    now = now or utcnow()
+    rows = list(await session.scalars(
+        select(SlaTarget).where(SlaTarget.stopped_at.is_(None),
+                                SlaTarget.next_check_at <= now)
+        .order_by(SlaTarget.next_check_at).limit(batch)
+        .with_for_update(skip_locked=True)))
+    before = {r.id: r.state for r in rows}
+    await _refresh(session, rows, now)
+    breached = [r for r in rows if r.state == "breached" and before[r.id] != "breached"]
+    return len(rows), breached
+
+
+async def targets_of(session: AsyncSession, subject_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await session.scalars(select(SlaTarget).where(
+        SlaTarget.subject_id == subject_id).order_by(SlaTarget.started_at, SlaTarget.metric))
+    return [target_json(r) for r in rows]
+
