@@ -18,7 +18,7 @@ async def conversation(client: httpx.AsyncClient) -> dict[str, Any]:
 
 
 async def move(client: httpx.AsyncClient, case_id: str, to: str, **extra: Any) -> httpx.Response:
-    return await client.post(f"/api/v1/cases/{case_id}/transition", json={"to": to, **extra})
+    return await client.post(f"/api/v1/cases/{case_id}/transitions", json={"to": to, **extra})
 
 
 async def test_closed_loop_from_conversation_with_work_order(
@@ -31,7 +31,8 @@ async def test_closed_loop_from_conversation_with_work_order(
     case = r.json()
     assert case["stage"] == "discovery" and case["links"][0]["kind"] == "conversation"
     cid = case["id"]
-    assert (await move(client, cid, "solution")).status_code == 422  # skipping needs a reason
+    r = await move(client, cid, "solution")  # skipping needs a recorded reason
+    assert r.status_code == 409 and r.json()["rule"] == "skip-needs-reason"
     assert (await move(client, cid, "confirmed")).status_code == 200
     assert (await move(client, cid, "solution")).status_code == 200
     assert (await move(client, cid, "execution")).status_code == 200
@@ -56,17 +57,17 @@ async def test_closed_loop_from_conversation_with_work_order(
         "assignee_id"] == tech
     r = await anon.post(url, json={"action": "done"}, headers=h_tech)
     assert r.status_code == 422  # a result is required
-    r = await anon.post(url, json={"action": "done", "result": "端口更换，已恢复"},
-                        headers=h_tech)
+    r = await anon.post(f"/api/v1/work-orders/{order['id']}/complete",
+                        json={"result": "端口更换，已恢复"}, headers=h_tech)
     assert r.json()["status"] == "done"
     assert (await move(client, cid, "follow_up")).status_code == 200
     r = await move(client, cid, "closed")
-    assert r.status_code == 422 and "follow-up" in r.json()["detail"]
+    assert r.status_code == 409 and r.json()["rule"] == "close-needs-follow-up"
     r = await move(client, cid, "closed", follow_up={"outcome": "satisfaction",
                                                       "satisfaction": 5})
     assert r.status_code == 200 and r.json()["status"] == "closed"
     # reopening is possible, needs a reason, and is counted
-    assert (await move(client, cid, "solution")).status_code == 422
+    assert (await move(client, cid, "solution")).status_code == 409
     r = await move(client, cid, "solution", reason="断网复发")
     assert r.json()["reopen_count"] == 1 and r.json()["status"] == "open"
     audit = (await client.get(f"/api/v1/cases/{cid}/audit")).json()
@@ -86,7 +87,8 @@ async def test_case_rules_and_access(client: httpx.AsyncClient, db: Database,
                                                  "subject": "x"})
     assert r.status_code == 422
     r = await client.post("/api/v1/cases", json={"contact_id": contact_id,
-                                                 "type": "fault_report", "subject": "断网"})
+                                                 "type": "fault_report", "title": "断网"})
+    assert r.json()["title"] == "断网" and r.json()["sla"] == []
     cid = r.json()["id"]
     r = await move(client, cid, "execution", reason="known outage, fix in progress")
     assert r.status_code == 200
@@ -94,7 +96,7 @@ async def test_case_rules_and_access(client: httpx.AsyncClient, db: Database,
     assert (await move(client, cid, "execution")).status_code == 409
     r = await move(client, cid, "closed", reason="skip",
                    follow_up={"outcome": "failed_contact"})
-    assert r.status_code == 422  # attempts must be documented
+    assert r.status_code == 409  # attempts must be documented
     r = await move(client, cid, "closed", reason="skip", follow_up={
         "outcome": "failed_contact", "attempts": ["2026-11-24T09:00:00+08:00"]})
     assert r.status_code == 200

@@ -34,6 +34,12 @@ async def policies(client: httpx.AsyncClient) -> None:
     r = await client.post("/api/v1/sla/policies", json={
         "name": "x", "targets": {"lunch": 5}})
     assert r.status_code == 422
+    r = await client.post("/api/v1/sla/policies", json={
+        "name": "x", "targets": {"resolution": 60, "stages": {"confirmed": 90}}})
+    assert r.status_code == 422 and "after resolution" in r.json()["detail"]
+    r = await client.post("/api/v1/sla/policies", json={
+        "name": "x", "targets": {"stages": {"confirmed": 90, "solution": 30}}})
+    assert r.status_code == 422 and "before or with" in r.json()["detail"]
 
 
 async def test_case_clocks_breach_and_escalate(client: httpx.AsyncClient, db: Database) -> None:
@@ -49,7 +55,7 @@ async def test_case_clocks_breach_and_escalate(client: httpx.AsyncClient, db: Da
     assert clocks["resolution"]["state"] == "on_track"
     assert clocks["resolution"]["target_minutes"] == 240
     # confirming in time meets the milestone
-    await client.post(f"/api/v1/cases/{case['id']}/transition", json={"to": "confirmed"})
+    await client.post(f"/api/v1/cases/{case['id']}/transitions", json={"to": "confirmed"})
     clocks = {t["metric"]: t for t in (await client.get(
         f"/api/v1/sla/targets/{case['id']}")).json()}
     assert clocks["stage:confirmed"]["state"] == "met"

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from omnidesk.auth.deps import AdminOnly, ReadConversations, WriteConversations
@@ -26,6 +27,7 @@ from omnidesk.conversations.service import get_conversation
 from omnidesk.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from omnidesk.kit.web import SessionDep, decode_cursor, encode_cursor
 from omnidesk.models import AuditEntry, Case, CaseLink, CaseTransition, Department, WorkOrder
+from omnidesk.sla.service import targets_of
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -43,6 +45,7 @@ async def _detail(session: SessionDep, case: Case) -> dict[str, Any]:
                          "actor": t.actor, "reason": t.reason, "at": t.at.isoformat()}
                         for t in transitions],
         "work_orders": [service.work_order_json(o) for o in orders],
+        "sla": await targets_of(session, case.id),
     }
 
 
@@ -111,7 +114,8 @@ async def update_case(case_id: uuid.UUID, body: CaseUpdate, session: SessionDep,
     return await _detail(session, case)
 
 
-@router.post("/cases/{case_id}/transition")
+@router.post("/cases/{case_id}/transitions",
+             summary="Move a case; an illegal move is 409 with the rule it broke")
 async def transition(case_id: uuid.UUID, body: Transition, session: SessionDep,
                      principal: WriteConversations) -> dict[str, Any]:
     case = await service.get_case(session, case_id)
@@ -188,9 +192,14 @@ async def department_queue(department_id: uuid.UUID, session: SessionDep,
     return [service.work_order_json(o) for o in rows]
 
 
-@router.post("/work-orders/{order_id}/actions")
-async def work_order_action(order_id: uuid.UUID, body: WorkOrderAction, session: SessionDep,
-                            principal: ReadConversations) -> dict[str, Any]:
+class OrderOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    result: str | None = Field(default=None, max_length=20_000)
+    reason: str | None = Field(default=None, max_length=5000)
+
+
+async def _act(session: SessionDep, principal: Principal, order_id: uuid.UUID,
+               body: WorkOrderAction) -> dict[str, Any]:
     order = await session.get(WorkOrder, order_id)
     if order is None:
         raise NotFound("work order not found")
@@ -198,3 +207,29 @@ async def work_order_action(order_id: uuid.UUID, body: WorkOrderAction, session:
     await service.do_work_order_action(session, order, body, principal.label,
                                        principal.user_id)
     return service.work_order_json(order)
+
+
+@router.post("/work-orders/{order_id}/actions")
+async def work_order_action(order_id: uuid.UUID, body: WorkOrderAction, session: SessionDep,
+                            principal: ReadConversations) -> dict[str, Any]:
+    return await _act(session, principal, order_id, body)
+
+
+@router.post("/work-orders/{order_id}/accept")
+async def accept_work_order(order_id: uuid.UUID, session: SessionDep,
+                            principal: ReadConversations) -> dict[str, Any]:
+    return await _act(session, principal, order_id, WorkOrderAction(action="accept"))
+
+
+@router.post("/work-orders/{order_id}/complete")
+async def complete_work_order(order_id: uuid.UUID, body: OrderOutcome, session: SessionDep,
+                              principal: ReadConversations) -> dict[str, Any]:
+    return await _act(session, principal, order_id,
+                      WorkOrderAction(action="done", result=body.result))
+
+
+@router.post("/work-orders/{order_id}/reject")
+async def reject_work_order(order_id: uuid.UUID, body: OrderOutcome, session: SessionDep,
+                            principal: ReadConversations) -> dict[str, Any]:
+    return await _act(session, principal, order_id,
+                      WorkOrderAction(action="reject", reason=body.reason))

@@ -48,9 +48,10 @@ class Strict(BaseModel):
 
 
 class CaseCreate(Strict):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     contact_id: uuid.UUID
     type: CaseType
-    subject: str = Field(min_length=1, max_length=500)
+    subject: str = Field(min_length=1, max_length=500, alias="title")
     description: str = Field(default="", max_length=20_000)
     priority: Priority = Priority.normal
     product: str | None = Field(default=None, max_length=200)
@@ -62,8 +63,9 @@ class CaseCreate(Strict):
 
 
 class FromConversation(Strict):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     type: CaseType = CaseType.inquiry
-    subject: str | None = Field(default=None, max_length=500)
+    subject: str | None = Field(default=None, max_length=500, alias="title")
     priority: Priority = Priority.normal
     product: str | None = Field(default=None, max_length=200)
 
@@ -82,7 +84,8 @@ class Transition(Strict):
 
 
 class CaseUpdate(Strict):
-    subject: str | None = Field(default=None, min_length=1, max_length=500)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    subject: str | None = Field(default=None, min_length=1, max_length=500, alias="title")
     description: str | None = Field(default=None, max_length=20_000)
     priority: Priority | None = None
     product: str | None = Field(default=None, max_length=200)

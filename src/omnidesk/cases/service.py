@@ -55,7 +55,8 @@ def case_json(c: Case) -> dict[str, Any]:
     return {
         "id": str(c.id), "number": c.number, "contact_id": str(c.contact_id),
         "organisation_id": str(c.organisation_id) if c.organisation_id else None,
-        "type": c.type, "priority": c.priority, "product": c.product, "subject": c.subject,
+        "type": c.type, "priority": c.priority, "product": c.product, "title": c.subject,
+        "subject": c.subject,
         "description": c.description, "channel": c.channel, "stage": c.stage,
         "status": c.status, "assignee_id": str(c.assignee_id) if c.assignee_id else None,
         "team_id": str(c.team_id) if c.team_id else None, "tier": c.tier,
@@ -185,18 +186,18 @@ async def _open_work_orders(session: AsyncSession, case_id: uuid.UUID) -> int:
 def _check_move(case: Case, to: Stage, reason: str | None) -> list[str]:
     """The stages skipped by this move; raises when the move is not allowed as asked."""
     if case.stage == to:
-        raise Conflict(f"case is already in stage {to}")
+        raise Conflict(f"case is already in stage {to}", rule="already-in-stage")
     current, target = STAGES.index(case.stage), STAGES.index(to)
     if case.stage == Stage.closed:
         if not reason:
-            raise ValidationFailed("reopening a case needs a reason", field="reason")
+            raise Conflict("reopening a case needs a reason", rule="reopen-needs-reason")
         return []
     skipped = STAGES[current + 1:target] if target > current + 1 else []
     if skipped and not reason:
-        raise ValidationFailed(f"skipping {', '.join(skipped)} needs a recorded reason",
-                               field="reason")
+        raise Conflict(f"skipping {', '.join(skipped)} needs a recorded reason",
+                       rule="skip-needs-reason", skipped=skipped)
     if target < current and not reason:
-        raise ValidationFailed("moving a case back needs a reason", field="reason")
+        raise Conflict("moving a case back needs a reason", rule="back-needs-reason")
     return skipped
 
 
@@ -207,7 +208,7 @@ async def do_transition(session: AsyncSession, case: Case, to: Stage, *, actor: 
         open_orders = await _open_work_orders(session, case.id)
         if open_orders:
             raise Conflict(f"{open_orders} work order(s) still open; they must be done or "
-                           "rejected before follow-up")
+                           "rejected before follow-up", rule="open-work-orders")
     if follow_up is not None:
         case.follow_up = {**follow_up.model_dump(mode="json"), "recorded_by": actor,
                           "recorded_at": utcnow().isoformat()}
@@ -249,13 +250,14 @@ def _check_follow_up(case: Case) -> None:
     fu = case.follow_up or {}
     outcome = fu.get("outcome")
     if not outcome:
-        raise ValidationFailed("a case is closed only with a follow-up outcome (customer "
-                               "confirmed, a satisfaction answer, or failed contact attempts)",
-                               field="follow_up")
+        raise Conflict("a case is closed only with a follow-up outcome (customer confirmed, "
+                       "a satisfaction answer, or failed contact attempts)",
+                       rule="close-needs-follow-up")
     if outcome == "satisfaction" and fu.get("satisfaction") is None:
-        raise ValidationFailed("a satisfaction follow-up needs the score", field="follow_up")
+        raise Conflict("a satisfaction follow-up needs the score",
+                       rule="close-needs-follow-up")
     if outcome == "failed_contact" and len(fu.get("attempts") or []) < 1:
-        raise ValidationFailed("document the failed contact attempts", field="follow_up")
+        raise Conflict("document the failed contact attempts", rule="close-needs-follow-up")
 
 
 async def do_update_case(session: AsyncSession, case: Case, data: CaseUpdate,

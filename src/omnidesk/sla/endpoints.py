@@ -59,7 +59,25 @@ class PolicyIn(BaseModel):
                 raise ValueError(f"unknown target {key!r}; use {', '.join(METRICS)}, stages")
             if not all(isinstance(m, int | float) and m > 0 for m in items):
                 raise ValueError("targets are positive numbers of minutes")
+        _check_consistent(value)
         return value
+
+
+def _check_consistent(targets: dict[str, Any]) -> None:
+    """A policy must not contradict itself: milestones come in stage order and before
+    resolution; responses are due before resolution."""
+    resolution = targets.get("resolution")
+    stages = targets.get("stages") or {}
+    ordered = [(s, stages[s]) for s in STAGES if s in stages]
+    for (a, ma), (b, mb) in zip(ordered, ordered[1:], strict=False):
+        if mb <= ma:
+            raise ValueError(f"stage {b} ({mb} min) is due before or with {a} ({ma} min)")
+    if resolution is not None:
+        for name, minutes in [*ordered, *((m, targets[m]) for m in METRICS[:2]
+                                           if m in targets)]:
+            if minutes > resolution:
+                raise ValueError(f"{name} ({minutes} min) is due after resolution "
+                                 f"({resolution} min)")
 
 
 def _policy_json(p: SlaPolicy, calendar: str | None) -> dict[str, Any]:

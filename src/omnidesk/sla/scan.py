@@ -11,7 +11,7 @@ from omnidesk.cases.escalations import do_escalate, scan_deadlines
 from omnidesk.kit.db import Database
 from omnidesk.kit.errors import OmnideskError
 from omnidesk.kit.time import utcnow
-from omnidesk.models import Case
+from omnidesk.models import Case, SlaTarget
 from omnidesk.sla import service as sla
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,13 @@ class ScanReport:
     escalated: int = 0
     deadlines_missed: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+async def sla_counts(session: AsyncSession) -> dict[str, int]:
+    """Open clocks by state."""
+    rows = await session.execute(select(SlaTarget.state, func.count()).where(
+        SlaTarget.stopped_at.is_(None)).group_by(SlaTarget.state))
+    return {state: int(n) for state, n in rows}
 
 
 async def run_sla_scan(db: Database, now: datetime | None = None,
