@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from typing import Any
 
@@ -69,7 +70,7 @@ def _check_consistent(targets: dict[str, Any]) -> None:
     resolution = targets.get("resolution")
     stages = targets.get("stages") or {}
     ordered = [(s, stages[s]) for s in STAGES if s in stages]
-    for (a, ma), (b, mb) in zip(ordered, ordered[1:], strict=False):
+    for (a, ma), (b, mb) in itertools.pairwise(ordered):
         if mb <= ma:
             raise ValueError(f"stage {b} ({mb} min) is due before or with {a} ({ma} min)")
     if resolution is not None:

@@ -7,6 +7,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from omnidesk.cases.escalations import do_escalate, scan_deadlines
 from omnidesk.kit.db import Database
 from omnidesk.kit.errors import OmnideskError
