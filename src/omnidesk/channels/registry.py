@@ -29,6 +29,9 @@ class Outbound:
     identities: dict[str, str]
     attachments: list[Attachment]
     parent_external_ids: list[str]  # earlier messages' channel ids (e-mail threading)
+    # The customer's last message on this inbox (any conversation): reply windows (WeChat's
+    # 48 hours) count from it, and it names the address the customer used on this inbox.
+    last_inbound: Message | None = None
 
 
 @dataclass
@@ -77,7 +80,14 @@ async def _load(session: AsyncSession, message_id: uuid.UUID) -> Outbound | None
                                           Message.seq < message.seq,
                                           Message.external_id.is_not(None))
         .order_by(Message.seq)) if e]
-    return Outbound(inbox, conversation, message, identities, attachments, parents)
+    last_inbound = await session.scalar(
+        select(Message).join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Conversation.inbox_id == inbox.id,
+               Conversation.contact_id == conversation.contact_id,
+               Message.sender_type == "contact")
+        .order_by(Message.created_at.desc()).limit(1))
+    return Outbound(inbox, conversation, message, identities, attachments, parents,
+                    last_inbound)
 
 
 async def deliver(db: Database, item: OutboxItem) -> None:
