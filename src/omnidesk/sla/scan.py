@@ -14,7 +14,7 @@ from omnidesk.cases.escalations import do_escalate, scan_deadlines
 from omnidesk.kit.db import Database
 from omnidesk.kit.errors import OmnideskError
 from omnidesk.kit.time import utcnow
-from omnidesk.models import Case, SlaTarget
+from omnidesk.models import Case, EscalationLevel, SlaTarget
 from omnidesk.sla import service as sla
 
 log = logging.getLogger(__name__)
@@ -46,22 +46,33 @@ async def run_sla_scan(db: Database, now: datetime | None = None,
             checked, breached = await sla.scan(session, now, batch)
             report.checked += checked
             report.breached += len(breached)
-            for target in breached:
-                if target.subject_kind != "case":
-                    continue
-                case = await session.get(Case, target.subject_id)
-                if case is None or case.status == "closed" or case.escalation_level:
-                    continue
-                try:
-                    async with session.begin_nested():
-                        await do_escalate(session, case, trigger="sla_breach",
-                                          actor="omnidesk",
-                                          reason=f"SLA {target.metric} breached")
-                    report.escalated += 1
-                except OmnideskError as exc:  # no chain configured: the event still fired
-                    report.errors.append(f"{case.number}: {exc.detail}")
+            await _escalate(session, [t for t in breached if t.subject_kind == "case"], report)
         if checked < batch:
             break
     async with db.transaction() as session:
         report.deadlines_missed = await scan_deadlines(session, now)
     return report
+
+
+async def _escalate(session: AsyncSession, breached: list[sla.Breach],
+                    report: ScanReport) -> None:
+    """Breached cases go up the chain (once: a case already escalated stays where it is)."""
+    if not breached:
+        return
+    first = await session.get(EscalationLevel, 1)
+    if first is None or first.owner_id is None:
+        report.errors.append(f"{len(breached)} breached case clocks: no owner configured for "
+                             "escalation level 1, so no escalation (the sla.breached events "
+                             "were raised)")
+        return
+    cases = await session.scalars(select(Case).where(
+        Case.id.in_({t.subject_id for t in breached}), Case.status == "open",
+        Case.escalation_level == 0))
+    for case in cases:
+        try:
+            async with session.begin_nested():
+                await do_escalate(session, case, trigger="sla_breach", actor="omnidesk",
+                                  reason="SLA breached")
+            report.escalated += 1
+        except OmnideskError as exc:
+            report.errors.append(f"{case.number}: {exc.detail}")

@@ -8,14 +8,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.kit.outbox import emit
 from omnidesk.kit.time import ensure_utc, utcnow
 from omnidesk.models import SlaCalendar, SlaPolicy, SlaTarget
 from omnidesk.sla.calendar import BusinessCalendar
-from omnidesk.sla.clock import Pause, SlaClock, SlaState, SlaStatus
+from omnidesk.sla.clock import (
+    Pause,
+    SlaClock,
+    SlaState,
+    SlaStatus,
+    counting_segments,
+    deadline,
+)
 
 STAGE_PREFIX = "stage:"
 _calendars: dict[tuple[uuid.UUID | None, str], BusinessCalendar] = {}
@@ -61,7 +68,7 @@ def calendar_for(calendar_id: uuid.UUID | None, definition: dict[str, Any] | Non
     return cal
 
 
-def clock_of(row: SlaTarget, calendar: BusinessCalendar, fraction: float) -> SlaClock:
+def clock_of(row: Any, calendar: BusinessCalendar, fraction: float) -> SlaClock:
     pauses = [Pause(ensure_utc(datetime.fromisoformat(p)),
                     ensure_utc(datetime.fromisoformat(r)) if r else None)
               for p, r in (row.pauses or [])]
@@ -79,12 +86,12 @@ def apply_status(row: SlaTarget, status: SlaStatus) -> list[str]:
     row.next_check_at = status.next_change_at
     owed = []
     notified = dict(row.notified or {})
-    for state in (SlaState.AT_RISK, SlaState.BREACHED):
-        reached = status.state is state or (state is SlaState.AT_RISK
-                                           and status.state is SlaState.BREACHED)
-        if reached and not notified.get(state.value):
-            notified[state.value] = utcnow().isoformat()
-            owed.append(state.value)
+    # One event per change: a clock first seen breached raises "breached" only.
+    if status.state in (SlaState.AT_RISK, SlaState.BREACHED):
+        state = status.state.value
+        if not notified.get(state):
+            notified[state] = status.now.isoformat()
+            owed.append(state)
     row.notified = notified
     return owed
 
@@ -187,19 +194,101 @@ async def set_paused(session: AsyncSession, subject_id: uuid.UUID, paused: bool,
     await _refresh(session, rows, at)
 
 
+@dataclass(frozen=True)
+class Breach:
+    subject_kind: str
+    subject_id: uuid.UUID
+    metric: str
+
+
+_SCAN_COLUMNS = (SlaTarget.id, SlaTarget.subject_kind, SlaTarget.subject_id, SlaTarget.metric,
+                 SlaTarget.policy_id, SlaTarget.target_seconds, SlaTarget.started_at,
+                 SlaTarget.pauses, SlaTarget.state, SlaTarget.due_at, SlaTarget.at_risk_at)
+_TABLE = SlaTarget.__table__
+_SCAN_UPDATE = (
+    update(_TABLE).where(_TABLE.c.id == bindparam("_id"))  # type: ignore[arg-type]
+    .values(state=bindparam("_state"), due_at=bindparam("_due_at"),
+            at_risk_at=bindparam("_at_risk_at"), breached_at=bindparam("_breached_at"),
+            next_check_at=bindparam("_next_check_at"))
+)
+
+
+def running_deadlines(row: Any, policy: SlaPolicy, cal: BusinessCalendar
+                      ) -> tuple[datetime, datetime]:
+    """Due and at-risk instants of a running, unpaused clock: they do not depend on when
+    one looks, so they are computed once (at start, or here if unknown) and kept."""
+    if row.due_at is not None and row.at_risk_at is not None:
+        return row.due_at, row.at_risk_at
+    target = timedelta(seconds=row.target_seconds)
+    threshold = target * policy.at_risk_fraction
+    if not row.pauses:  # most clocks: straight from the start
+        due = cal.add_business_time(row.started_at, target)
+        return due, (row.started_at if threshold >= target
+                     else cal.add_business_time(row.started_at, target - threshold))
+    clock = clock_of(_WithStop(row), cal, policy.at_risk_fraction)
+    segments = counting_segments(clock.started_at, clock.pauses)
+    due_at = deadline(cal, segments, clock.target)
+    threshold = clock.at_risk_threshold
+    at_risk_at = (clock.started_at if threshold >= clock.target
+                  else deadline(cal, segments, clock.target - threshold))
+    assert due_at is not None and at_risk_at is not None  # no open pause: last window open
+    return due_at, at_risk_at
+
+
+class _WithStop:
+    """A scanned row (never stopped) seen as a clock's row."""
+
+    def __init__(self, row: Any) -> None:
+        self._row = row
+        self.stopped_at = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+def state_at(now: datetime, due: datetime, at_risk: datetime) -> tuple[str, datetime | None]:
+    """State of a running, unpaused clock and when it changes next (same rules as
+    :func:`omnidesk.sla.clock.evaluate`: breached at exactly the due instant)."""
+    if now >= due:
+        return SlaState.BREACHED.value, None
+    if now >= at_risk:
+        return SlaState.AT_RISK.value, due
+    return SlaState.ON_TRACK.value, at_risk
+
+
 async def scan(session: AsyncSession, now: datetime | None = None,
-               batch: int = 5000) -> tuple[int, list[SlaTarget]]:
-    """Re-evaluate every clock whose state may have changed by ``now``; return how many
-    were looked at and those that breached now (for escalation)."""
+               batch: int = 5000) -> tuple[int, list[Breach]]:
+    """Re-evaluate every clock whose state may have changed by ``now`` (read and written
+    in bulk; due times computed once per clock); return how many were looked at and
+    those that breached now (for escalation)."""
     now = now or utcnow()
-    rows = list(await session.scalars(
-        select(SlaTarget).where(SlaTarget.stopped_at.is_(None),
-                                SlaTarget.next_check_at <= now)
+    rows = (await session.execute(
+        select(*_SCAN_COLUMNS).where(SlaTarget.stopped_at.is_(None),
+                                     SlaTarget.next_check_at <= now)
         .order_by(SlaTarget.next_check_at).limit(batch)
-        .with_for_update(skip_locked=True)))
-    before = {r.id: r.state for r in rows}
-    await _refresh(session, rows, now)
-    breached = [r for r in rows if r.state == "breached" and before[r.id] != "breached"]
+        .with_for_update(skip_locked=True))).all()
+    policies = {p.id: (p, calendar_for(p.calendar_id, d)) for p, d in await _policies(session)}
+    params, breached = [], []
+    for row in rows:
+        policy, cal = policies.get(row.policy_id, (None, None))
+        if policy is None or cal is None:
+            continue
+        if any(r is None for _, r in row.pauses or []):
+            continue  # paused clocks are re-evaluated when they resume
+        due, at_risk = running_deadlines(row, policy, cal)
+        state, next_check = state_at(now, due, at_risk)
+        if state != row.state and state in ("at_risk", "breached"):
+            await emit(session, f"sla.{state}", {
+                "id": str(row.id), "subject_kind": row.subject_kind,
+                "subject_id": str(row.subject_id), "metric": row.metric, "state": state,
+                "due_at": due.isoformat()})
+            if state == "breached":
+                breached.append(Breach(row.subject_kind, row.subject_id, row.metric))
+        params.append({"_id": row.id, "_state": state, "_due_at": due, "_at_risk_at": at_risk,
+                       "_breached_at": due if state == "breached" else None,
+                       "_next_check_at": next_check})
+    if params:
+        await session.execute(_SCAN_UPDATE, params)
     return len(rows), breached
 
 
