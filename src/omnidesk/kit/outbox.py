@@ -54,6 +54,17 @@ def register(
     _HANDLERS[name] = _Registration(name, handler, frozenset(events or {"*"}), selector)
 
 
+async def interested(session: AsyncSession, event: str, payload: dict[str, Any]) -> bool:
+    """Would :func:`emit` write anything for this event? (Lets bulk jobs skip building
+    payloads nobody wants.)"""
+    for reg in _HANDLERS.values():
+        if "*" not in reg.events and event not in reg.events:
+            continue
+        if reg.selector is None or await reg.selector(session, event, payload):
+            return True
+    return False
+
+
 async def emit(session: AsyncSession, event: str, payload: dict[str, Any]) -> int:
     """Owe the event's side effects: one outbox row per interested handler."""
     count = 0

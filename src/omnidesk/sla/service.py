@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnidesk.kit.outbox import emit
+from omnidesk.kit.outbox import emit, interested
 from omnidesk.kit.time import ensure_utc, utcnow
 from omnidesk.models import SlaCalendar, SlaPolicy, SlaTarget
 from omnidesk.sla.calendar import BusinessCalendar
@@ -269,6 +269,8 @@ async def scan(session: AsyncSession, now: datetime | None = None,
         .with_for_update(skip_locked=True))).all()
     policies = {p.id: (p, calendar_for(p.calendar_id, d)) for p, d in await _policies(session)}
     params, breached = [], []
+    wanted = {state: await interested(session, f"sla.{state}", {})
+              for state in ("at_risk", "breached")}
     for row in rows:
         policy, cal = policies.get(row.policy_id, (None, None))
         if policy is None or cal is None:
@@ -277,13 +279,13 @@ async def scan(session: AsyncSession, now: datetime | None = None,
             continue  # paused clocks are re-evaluated when they resume
         due, at_risk = running_deadlines(row, policy, cal)
         state, next_check = state_at(now, due, at_risk)
-        if state != row.state and state in ("at_risk", "breached"):
+        if state != row.state and state in ("at_risk", "breached") and wanted[state]:
             await emit(session, f"sla.{state}", {
                 "id": str(row.id), "subject_kind": row.subject_kind,
                 "subject_id": str(row.subject_id), "metric": row.metric, "state": state,
                 "due_at": due.isoformat()})
-            if state == "breached":
-                breached.append(Breach(row.subject_kind, row.subject_id, row.metric))
+        if state == "breached" and row.state != "breached":
+            breached.append(Breach(row.subject_kind, row.subject_id, row.metric))
         params.append({"_id": row.id, "_state": state, "_due_at": due, "_at_risk_at": at_risk,
                        "_breached_at": due if state == "breached" else None,
                        "_next_check_at": next_check})
