@@ -31,6 +31,8 @@ from omnidesk.kit.db import Database, is_sqlite
 from omnidesk.kit.migrate import upgrade_async
 from omnidesk.kit.outbox import Dispatcher
 from omnidesk.kit.web import install_error_handlers
+from omnidesk.knowledge.endpoints import router as knowledge_router
+from omnidesk.knowledge.library import reset_library
 from omnidesk.realtime.agent import router as agent_ws_router
 from omnidesk.realtime.broker import MemoryBroker, RedisBroker
 from omnidesk.realtime.hub import Hub, set_hub
@@ -38,6 +40,7 @@ from omnidesk.scheduler import run_periodically
 from omnidesk.sla.endpoints import router as sla_router
 from omnidesk.web.agent_views import router as agent_views_router
 from omnidesk.web.case_views import router as case_views_router
+from omnidesk.web.help_views import router as help_router
 from omnidesk.web.session import LoginRequired, login_redirect
 from omnidesk.web.widget_views import router as widget_router
 
@@ -64,6 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await hub.start()
     set_hub(hub)
     app.state.db, app.state.hub = db, hub
+    reset_library()
     install_handlers()
     dispatcher = None
     task = None
@@ -100,6 +104,8 @@ ROUTERS = [
     escalations_router,
     accounts_router,
     sla_router,
+    knowledge_router,
+    help_router,
     chat_ws_router,
     wechat.router,
     agent_ws_router,

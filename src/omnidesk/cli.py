@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,11 +20,12 @@ from omnidesk.kit.errors import OmnideskError
 from omnidesk.kit.ids import new_token
 from omnidesk.kit.migrate import upgrade
 from omnidesk.kit.outbox import Dispatcher
+from omnidesk.knowledge.io import KbImportError, export_articles, import_articles, read_path
 from omnidesk.models import EventSource
 from omnidesk.realtime.broker import RedisBroker
 from omnidesk.realtime.hub import Hub, set_hub
 from omnidesk.scheduler import run_periodically
-from omnidesk.sla.scan import ScanReport, run_sla_scan
+from omnidesk.sla.scan import ScanReport, run_sla_scan, sla_counts
 
 app = typer.Typer(help="omnidesk: one service platform behind every channel.",
                   no_args_is_help=True, add_completion=False)
@@ -31,11 +34,13 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 source_app = typer.Typer(help="Signed event-feed sources.", no_args_is_help=True)
 sla_app = typer.Typer(help="SLA clocks.", no_args_is_help=True)
+kb_app = typer.Typer(help="Knowledge base.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
 app.add_typer(source_app, name="source")
 app.add_typer(sla_app, name="sla")
+app.add_typer(kb_app, name="kb")
 
 
 def _fail(message: str) -> None:
@@ -184,23 +189,79 @@ def worker(once: Annotated[bool, typer.Option(help="Run what is due, then exit."
 
 
 @sla_app.command("scan")
-def sla_scan() -> None:
-    """Move due clocks to at-risk/breached, escalate breached cases, chase deadlines."""
+def sla_scan(
+    now: Annotated[str | None, typer.Option(help="Evaluate as of this ISO time.")] = None,
+) -> None:
+    """Evaluate every open clock: at-risk/breached events, escalations, deadlines."""
+    at = None
+    if now:
+        try:
+            at = datetime.fromisoformat(now)
+        except ValueError:
+            _fail(f"--now {now!r} is not an ISO time")
+        if at is None or at.tzinfo is None:
+            _fail("--now needs a time zone, e.g. 2026-11-25T09:00:00+08:00")
 
-    async def run() -> ScanReport:
+    async def run() -> tuple[ScanReport, dict[str, int]]:
         db = Database(get_settings().database_url)
         try:
             install_handlers()
-            return await run_sla_scan(db)
+            report = await run_sla_scan(db, now=at)
+            async with db.transaction() as session:
+                counts = await sla_counts(session)
+            return report, counts
         finally:
             await db.dispose()
 
-    report = asyncio.run(run())
-    typer.echo(f"checked {report.checked} clocks: {report.breached} newly breached, "
-               f"{report.escalated} cases escalated, {report.deadlines_missed} escalation "
-               f"deadlines missed")
+    report, counts = asyncio.run(run())
+    typer.echo(f"evaluated {report.checked} clocks; open clocks at risk: "
+               f"{counts.get('at_risk', 0)}, breached: {counts.get('breached', 0)} "
+               f"({report.breached} newly breached, {report.escalated} cases escalated, "
+               f"{report.deadlines_missed} escalation deadlines missed)")
     for error in report.errors:
         typer.echo(f"  {error}", err=True)
+
+
+@kb_app.command("import")
+def kb_import(path: Annotated[Path, typer.Argument(help="Folder of .md, a .csv or .json")]
+              ) -> None:
+    """Import articles (an existing external_key gets a new version)."""
+    try:
+        records = read_path(path)
+    except (KbImportError, ValueError) as exc:
+        _fail(str(exc))
+
+    async def run() -> dict[str, int]:
+        db = Database(get_settings().database_url)
+        try:
+            async with db.transaction() as session:
+                return await import_articles(session, records, "cli")
+        finally:
+            await db.dispose()
+
+    if is_sqlite(get_settings().database_url):
+        _migrate()
+    try:
+        counts = asyncio.run(run())
+    except OmnideskError as exc:
+        _fail(exc.detail)
+    typer.echo(f"imported {len(records)} articles: {counts['created']} created, "
+               f"{counts['updated']} updated")
+
+
+@kb_app.command("export")
+def kb_export(path: Annotated[Path, typer.Argument(help="Folder, .csv or .json")]) -> None:
+    """Export every article (a folder of markdown with front matter, CSV or JSON)."""
+
+    async def run() -> int:
+        db = Database(get_settings().database_url)
+        try:
+            async with db.transaction() as session:
+                return await export_articles(session, path)
+        finally:
+            await db.dispose()
+
+    typer.echo(f"exported {asyncio.run(run())} articles to {path}")
 
 
 def main() -> None:

@@ -38,6 +38,12 @@ from omnidesk.models.customers import (
     Organisation,
     ProductHolding,
 )
+from omnidesk.models.knowledge import (
+    Article,
+    ArticleVersion,
+    ArticleVote,
+    KbSetting,
+)
 from omnidesk.models.sla import SlaCalendar, SlaPolicy, SlaTarget
 
 __all__ = [
@@ -45,6 +51,9 @@ __all__ = [
     "AccountNote",
     "Activity",
     "ApiToken",
+    "Article",
+    "ArticleVersion",
+    "ArticleVote",
     "Attachment",
     "AuditEntry",
     "Base",
@@ -64,6 +73,7 @@ __all__ = [
     "IdempotencyKey",
     "Identity",
     "Inbox",
+    "KbSetting",
     "Membership",
     "Message",
     "Organisation",
