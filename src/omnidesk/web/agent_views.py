@@ -7,7 +7,7 @@ import secrets
 import time
 import uuid
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +22,7 @@ from omnidesk.conversations import service as conv
 from omnidesk.kit.errors import OmnideskError, Unauthorized
 from omnidesk.kit.time import utcnow
 from omnidesk.kit.web import SessionDep
+from omnidesk.knowledge.library import library
 from omnidesk.models import Contact, User
 from omnidesk.models.enums import Channel, SenderType
 from omnidesk.web import i18n, queries
@@ -123,10 +124,22 @@ async def _conversation_page(request: Request, session: SessionDep, principal: P
     inbox_ = await conv.get_inbox(session, c.inbox_id)
     users, teams = await queries.agents_and_teams(session)
     context = await get_context(session, c.contact_id)
+    thread = await queries.thread(session, c.id)
     return render(request, "agent/conversation.html", status_code=status, principal=principal,
-                  c=c, inbox=inbox_, thread=await queries.thread(session, c.id),
-                  ctx=context, users=users, teams=teams, error=error,
+                  c=c, inbox=inbox_, thread=thread, ctx=context, users=users, teams=teams,
+                  error=error, suggestions=await _suggestions(session, thread),
                   build_ms=round((time.perf_counter() - started) * 1000, 1))
+
+
+async def _suggestions(session: SessionDep, thread: list[dict[str, Any]]
+                       ) -> list[dict[str, str]]:
+    """Knowledge suggestions for the customer's latest message (internal articles too)."""
+    last = next((t["m"].body for t in reversed(thread)
+                 if t["m"].sender_type == "contact" and t["m"].body.strip()), None)
+    if not last:
+        return []
+    hits = await library().search(session, last[:500], public_only=False, limit=3)
+    return [{"title": a.title, "url": f"/help/articles/{a.id}"} for _, a in hits]
 
 
 @router.get("/agent/conversations/{conversation_id}")

@@ -38,6 +38,7 @@
     ".odw-form{display:flex;gap:6px;padding:8px;border-top:1px solid #e5e7eb}.odw-form textarea{flex:1;resize:none;height:40px;font:inherit;padding:6px;border:1px solid #e5e7eb;border-radius:8px}",
     ".odw-form button{border:none;border-radius:8px;background:#2563eb;color:#fff;padding:0 12px;cursor:pointer}",
     ".odw-form label{cursor:pointer;align-self:center;font-size:18px}",
+    ".odw-options{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}.odw-option{border:1px solid #2563eb;background:#fff;color:#2563eb;border-radius:14px;padding:4px 10px;cursor:pointer;font:inherit;text-align:left}",
     "@media (max-width:480px){.odw-panel{right:0;bottom:0;width:100vw;height:100vh;max-height:100vh;border-radius:0}}"
   ].join("");
   document.head.appendChild(css);
@@ -71,8 +72,18 @@
     if (m && m.id) seen[m.id] = true;
     var existing = clientId && log.querySelector('[data-client="' + clientId + '"]');
     var div = existing || el("div", "odw-msg" + (mine ? " me" : ""));
-    div.textContent = m.body;  // text only: nothing the server or agent sends is HTML
+    var greeting = !mine && m.data && m.data.bot && m.data.bot.kind === "greeting";
+    div.textContent = greeting ? m.body.split("\n")[0] : m.body;  // text only, never HTML
     if (m.attachments) m.attachments.forEach(function (a) { var l = el("a", "", " 📎 " + a.filename); div.appendChild(l); });
+    if (!mine && m.data && Array.isArray(m.data.options) && m.data.options.length) {
+      var bar = el("div", "odw-options");
+      m.data.options.forEach(function (o) {
+        var b = el("button", "odw-option", String(o)); b.type = "button";
+        b.onclick = function () { input.value = String(o); form.requestSubmit(); };
+        bar.appendChild(b);
+      });
+      div.appendChild(bar);
+    }
     if (clientId) div.dataset.client = clientId;
     div.classList.toggle("sending", !m.id);
     if (!existing) log.appendChild(div);
