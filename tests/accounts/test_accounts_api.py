@@ -7,13 +7,13 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from tests.conftest import make_user, token_for
-from tests.conversations.test_conversations_api import PNG
 
 from omnidesk.accounts.service import scan_bookings, scan_expiring_products
 from omnidesk.kit.db import Database
 from omnidesk.kit.time import utcnow
 from omnidesk.models import Reminder
+from tests.conftest import make_user, token_for
+from tests.conversations.test_conversations_api import PNG
 
 
 async def account(client: httpx.AsyncClient, db: Database) -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from tests.conftest import make_user, token_for
 
 from omnidesk.kit.db import Database
+from tests.conftest import make_user, token_for
 
 
 async def conversation(client: httpx.AsyncClient) -> dict[str, Any]:

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 
 import httpx
 import sqlalchemy as sa
-from tests.cases.test_cases_api import conversation
-from tests.conftest import make_user, token_for
 
 from omnidesk.cases.escalations import scan_deadlines
 from omnidesk.kit.db import Database
 from omnidesk.kit.time import utcnow
 from omnidesk.models import Escalation
+from tests.cases.test_cases_api import conversation
+from tests.conftest import make_user, token_for
 
 
 async def test_chain_answer_review_and_missed_deadline(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, async_playwright
+
 from tests.conftest import skip_or_fail
 
 CHROMIUM = os.environ.get("OMNIDESK_CHROMIUM", "/usr/bin/chromium")

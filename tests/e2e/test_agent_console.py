@@ -7,11 +7,11 @@ import re
 
 import httpx
 from playwright.async_api import Browser, Page, expect
-from tests.conftest import LiveServer, make_user
-from tests.e2e.conftest import SCREENSHOTS
 
 from omnidesk.kit.db import Database
 from omnidesk.kit.security import sign_value
+from tests.conftest import LiveServer, make_user
+from tests.e2e.conftest import SCREENSHOTS
 
 
 async def sign_in(page: Page, server: LiveServer, email: str, password: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 from playwright.async_api import Browser, expect
+
 from tests.conftest import LiveServer
 from tests.e2e.conftest import SCREENSHOTS
 

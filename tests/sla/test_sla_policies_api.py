@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from tests.cases.test_cases_api import conversation
-from tests.conftest import make_user
 
 from omnidesk.kit.db import Database
 from omnidesk.kit.time import utcnow
 from omnidesk.sla.scan import run_sla_scan
+from tests.cases.test_cases_api import conversation
+from tests.conftest import make_user
 
 ALWAYS = {"timezone": "Asia/Shanghai", "weekly": {
     d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
