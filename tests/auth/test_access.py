@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import sqlalchemy as sa
-from tests.conftest import LiveServer, make_user, token_for
 
 from omnidesk.kit.db import Database
+from tests.conftest import LiveServer, make_user, token_for
 
 
 async def test_cookie_login_csrf_and_logout(server: LiveServer, db: Database) -> None:

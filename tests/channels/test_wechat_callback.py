@@ -9,6 +9,14 @@ import uuid
 
 import httpx
 import pytest
+
+from omnidesk.channels.wechat.config import DEFAULT_GREETING, ConfigError, WeChatConfig
+from omnidesk.channels.wechat.responders import (
+    Interaction,
+    passive_reply,
+    register_responder,
+    unregister_responder,
+)
 from tests.channels.test_wechat_support import (
     AES_KEY,
     conversations,
@@ -20,14 +28,6 @@ from tests.channels.test_wechat_support import (
     signed,
     wechat_stub,
     xml,
-)
-
-from omnidesk.channels.wechat.config import DEFAULT_GREETING, ConfigError, WeChatConfig
-from omnidesk.channels.wechat.responders import (
-    Interaction,
-    passive_reply,
-    register_responder,
-    unregister_responder,
 )
 
 

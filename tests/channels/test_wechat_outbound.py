@@ -10,6 +10,10 @@ import uuid
 from typing import Any
 
 import httpx
+
+from omnidesk.channels.wechat import api
+from omnidesk.channels.wechat.config import WeChatConfig
+from omnidesk.channels.wechat.window import OUTSIDE_WINDOW
 from tests.channels.test_wechat_support import (
     APP_SECRET,
     conversations,
@@ -19,10 +23,6 @@ from tests.channels.test_wechat_support import (
     wechat_stub,
     xml,
 )
-
-from omnidesk.channels.wechat import api
-from omnidesk.channels.wechat.config import WeChatConfig
-from omnidesk.channels.wechat.window import OUTSIDE_WINDOW
 
 
 async def _customer_writes(client: httpx.AsyncClient, anon: httpx.AsyncClient,

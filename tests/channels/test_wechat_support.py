@@ -20,9 +20,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from tests.conftest import free_port
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
+
+from tests.conftest import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wechat"
 TOKEN = "omnidesk-wechat-token"

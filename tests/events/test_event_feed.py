@@ -6,10 +6,10 @@ import time
 
 import httpx
 import orjson
-from tests.conftest import token_for
 
 from omnidesk.kit.db import Database
 from omnidesk.kit.security import sign_webhook
+from tests.conftest import token_for
 
 PAYMENT = {
     "source": "payments", "id": "pay-20261124-0001", "type": "payment.failed",

@@ -18,12 +18,12 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from tests.conftest import free_port
 
 from omnidesk.config import Settings
 from omnidesk.kit.db import Database
 from omnidesk.kit.security import check_webhook_signature
 from omnidesk.models import OutboxItem, Webhook
+from tests.conftest import free_port
 
 SECRET = "whsec_test_secret_0123456789"
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import REDIS_URL, free_port, skip_or_fail, token_for
-from tests.realtime.test_websockets import recv
 from websockets.asyncio.client import connect
 
 from omnidesk.config import Settings
 from omnidesk.kit.db import Database
+from tests.conftest import REDIS_URL, free_port, skip_or_fail, token_for
+from tests.realtime.test_websockets import recv
 
 pytestmark = pytest.mark.slow
 

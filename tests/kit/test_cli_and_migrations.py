@@ -9,11 +9,11 @@ import sys
 import httpx
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from tests.conftest import LiveServer
 
 from omnidesk.config import Settings
 from omnidesk.kit.db import Database
 from omnidesk.models import Base
+from tests.conftest import LiveServer
 
 
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import LiveServer, make_user, token_for
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from omnidesk.kit.db import Database
 from omnidesk.kit.security import sign_value
+from tests.conftest import LiveServer, make_user, token_for
 
 
 async def recv(ws: ClientConnection, type_: str, timeout: float = 5) -> dict[str, Any]:
