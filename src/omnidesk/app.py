@@ -36,6 +36,7 @@ from omnidesk.knowledge.library import reset_library
 from omnidesk.realtime.agent import router as agent_ws_router
 from omnidesk.realtime.broker import MemoryBroker, RedisBroker
 from omnidesk.realtime.hub import Hub, set_hub
+from omnidesk.routing.endpoints import router as routing_router
 from omnidesk.scheduler import run_periodically
 from omnidesk.sla.endpoints import router as sla_router
 from omnidesk.web.agent_views import router as agent_views_router
@@ -104,6 +105,7 @@ ROUTERS = [
     escalations_router,
     accounts_router,
     sla_router,
+    routing_router,
     knowledge_router,
     help_router,
     chat_ws_router,

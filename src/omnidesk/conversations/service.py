@@ -32,6 +32,7 @@ from omnidesk.models import (
 )
 from omnidesk.models.enums import ConversationStatus, SenderType
 from omnidesk.realtime.hub import publish
+from omnidesk.routing import service as routing
 from omnidesk.sla import service as sla
 
 MAX_BODY = 20_000
@@ -207,6 +208,24 @@ async def green_channel(session: AsyncSession, contact_id: uuid.UUID,
     return team, priority
 
 
+async def _route(session: AsyncSession, conversation: Conversation, msg: InboundMessage,
+                 ids: dict[str, str], tier: str | None) -> None:
+    """Routing rules (channel, inbox, sender domain, keywords, intent, tier) for a new
+    conversation; the green channel already chose the account team, rules may refine."""
+    found = await routing.route(session, routing.Facts(
+        channel=conversation.channel, inbox_id=conversation.inbox_id,
+        text=f"{msg.subject or ''} {msg.body}", identities=ids, tier=tier,
+        intent=msg.data.get("intent") if isinstance(msg.data.get("intent"), str) else None))
+    if found is None:
+        return
+    rule, actions = found
+    conversation.team_id = actions.team_id or conversation.team_id
+    conversation.assignee_id = actions.assignee_id or conversation.assignee_id
+    if actions.priority is not None:
+        conversation.priority = max(conversation.priority, actions.priority)
+    conversation.routing_rule = rule.name
+
+
 async def receive(session: AsyncSession, msg: InboundMessage, *, region: str) -> Received:
     """Everything a customer sends, from any channel, in one transaction."""
     inbox = await get_inbox(session, msg.inbox_id)
@@ -227,6 +246,7 @@ async def receive(session: AsyncSession, msg: InboundMessage, *, region: str) ->
             external_thread_id=msg.thread_keys[0] if msg.thread_keys else None,
         )
         session.add(conversation)
+        await _route(session, conversation, msg, ids, tier_of(contact, priority))
         await session.flush()
         await sla.start(session, sla.Subject(
             kind="conversation", id=conversation.id, tier=tier_of(contact, priority),

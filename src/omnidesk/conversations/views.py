@@ -38,6 +38,7 @@ def conversation_json(c: Conversation) -> dict[str, Any]:
         "channel": c.channel, "status": c.status, "subject": c.subject,
         "assignee_id": str(c.assignee_id) if c.assignee_id else None,
         "team_id": str(c.team_id) if c.team_id else None, "priority": c.priority,
+        "routing_rule": c.routing_rule,
         "message_count": c.message_count, "last_seq": c.last_seq,
         "last_message_at": iso(c.last_message_at), "first_response_at": iso(c.first_response_at),
         "snoozed_until": iso(c.snoozed_until), "resolved_at": iso(c.resolved_at),

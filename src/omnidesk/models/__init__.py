@@ -19,6 +19,7 @@ from omnidesk.models.activity import (
     Webhook,
 )
 from omnidesk.models.auth import ApiToken, Team, TeamMember, User, UserSession
+from omnidesk.models.bot import BotSession, NluModel, NluUtterance
 from omnidesk.models.cases import (
     AuditEntry,
     Case,
@@ -44,6 +45,7 @@ from omnidesk.models.knowledge import (
     ArticleVote,
     KbSetting,
 )
+from omnidesk.models.routing import RoutingRule
 from omnidesk.models.sla import SlaCalendar, SlaPolicy, SlaTarget
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Booking",
+    "BotSession",
     "Case",
     "CaseLink",
     "CaseTransition",
@@ -76,11 +79,14 @@ __all__ = [
     "KbSetting",
     "Membership",
     "Message",
+    "NluModel",
+    "NluUtterance",
     "Organisation",
     "OutboxDelivery",
     "OutboxItem",
     "ProductHolding",
     "Reminder",
+    "RoutingRule",
     "SlaCalendar",
     "SlaPolicy",
     "SlaTarget",

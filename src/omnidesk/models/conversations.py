@@ -46,6 +46,7 @@ class Conversation(Base):
         ForeignKey("teams.id", ondelete="SET NULL"), default=None
     )
     priority: Mapped[int] = mapped_column(default=0)
+    routing_rule: Mapped[str | None] = mapped_column(String(200), default=None)
     last_seq: Mapped[int] = mapped_column(default=0)
     message_count: Mapped[int] = mapped_column(default=0)
     external_thread_id: Mapped[str | None] = mapped_column(String(500), default=None, index=True)
