@@ -104,7 +104,7 @@ async def run(kind: str, n: int) -> None:
     load_s = time.perf_counter() - t0
     base_s = await baseline(db)
     t0 = time.perf_counter()
-    report = await run_sla_scan(db, batch=10_000)
+    report = await run_sla_scan(db, batch=25_000)
     scan_s = time.perf_counter() - t0
     async with db.transaction() as session:
         states = dict(list(await session.execute(sa.select(
