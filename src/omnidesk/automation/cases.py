@@ -46,10 +46,12 @@ async def open_case_for_repeated_failure(session: AsyncSession,
     if not rule["enabled"] or event["type"] not in rule["types"]:
         return None
     contact_id = uuid.UUID(event["contact_id"])
-    since = datetime.fromisoformat(event["occurred_at"]) - timedelta(days=rule["days"])
+    at = datetime.fromisoformat(event["occurred_at"])
+    since = at - timedelta(days=rule["days"])
     failures = list(await session.scalars(select(Activity).where(
         Activity.contact_id == contact_id, Activity.type == event["type"],
-        Activity.outcome == "failed", Activity.occurred_at >= since)
+        Activity.outcome == "failed", Activity.occurred_at >= since,
+        Activity.occurred_at <= at)
         .order_by(Activity.occurred_at)))
     if len(failures) < int(rule["count"]):
         return None
