@@ -15,6 +15,7 @@ import uvicorn
 from omnidesk.app import install_handlers
 from omnidesk.auth.service import do_create_token, do_create_user
 from omnidesk.config import get_settings
+from omnidesk.demo import DemoRefused, seed
 from omnidesk.kit.db import Database, is_sqlite
 from omnidesk.kit.errors import OmnideskError
 from omnidesk.kit.ids import new_token
@@ -72,6 +73,33 @@ def serve(
     logging.basicConfig(level=logging.INFO)
     uvicorn.run("omnidesk.app:create_app", factory=True, host=host, port=port,
                 workers=workers, log_level="info", ws="websockets-sansio")
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed only.")] = False,
+) -> None:
+    """Create the database with realistic sample data, print the logins, and serve."""
+    settings = get_settings()
+    _migrate()
+
+    async def run() -> list[str]:
+        db = Database(settings.database_url)
+        try:
+            return (await seed(db)).lines()
+        finally:
+            await db.dispose()
+
+    try:
+        lines = asyncio.run(run())
+    except DemoRefused as exc:
+        _fail(exc.detail)
+    typer.echo("\n".join(lines))
+    if not no_serve:
+        typer.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+        serve(host=host, port=port, workers=1)
 
 
 async def _create_token(name: str, role: str, scopes: list[str]) -> str:

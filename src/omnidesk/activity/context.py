@@ -77,8 +77,9 @@ async def _products(session: AsyncSession, contact_id: uuid.UUID,
             "id": str(p.id), "product_code": p.product_code, "name": p.name, "status": p.status,
             "expires_at": p.expires_at.isoformat() if p.expires_at else None,
             "expires_in_days": (p.expires_at - now).days if p.expires_at else None,
-            "expiring_soon": expiring, "held_by": "organisation" if p.contact_id is None
-            else "contact", "attributes": p.attributes,
+            "expiring_soon": expiring,
+            "held_by": "organisation" if p.organisation_id is not None else "contact",
+            "attributes": p.attributes,
         })
     return out
 
