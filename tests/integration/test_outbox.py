@@ -100,9 +100,10 @@ def run(args: list[str], settings: Settings) -> subprocess.CompletedProcess[str]
     return subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
 
 
-async def pending(db: Database) -> list[OutboxItem]:
+async def pending(db: Database, handler: str = "webhooks.deliver") -> list[OutboxItem]:
     async with db.transaction() as session:
-        return list(await session.scalars(sa.select(OutboxItem).order_by(OutboxItem.created_at)))
+        return list(await session.scalars(sa.select(OutboxItem).where(
+            OutboxItem.handler == handler).order_by(OutboxItem.created_at)))
 
 
 async def test_killed_after_commit_the_work_runs_when_a_worker_comes_back(
@@ -152,3 +153,5 @@ async def test_in_process_dispatcher_delivers_after_commit(
         "source": "s", "id": "1", "type": "payment.failed",
         "occurred_at": "2026-11-24T03:00:00Z", "contact": {"email": "a@b.cn"}})
     assert {i.event for i in await pending(db)} == {"message.created"}
+    # (the failed payment did owe work to the automation that watches failures)
+    assert [i.event for i in await pending(db, "automation.cases")] == ["event.received"]
