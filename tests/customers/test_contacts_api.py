@@ -145,3 +145,25 @@ async def test_organisations_members_and_roles(client: httpx.AsyncClient, db: Da
     r = await client.post("/api/v1/organisations", json={
         "name": "x", "account_manager_id": "0190b0a0-0000-7000-8000-000000000000"})
     assert r.status_code == 422
+
+
+async def test_idempotency_key_makes_creates_safe_to_retry(client: httpx.AsyncClient) -> None:
+    body = {"name": "重试客户", "identities": [{"kind": "email", "value": "retry@example.cn"}]}
+    headers = {"Idempotency-Key": "crm-42"}
+    first = await client.post("/api/v1/contacts", json=body, headers=headers)
+    again = await client.post("/api/v1/contacts", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers.get("idempotent-replayed") == "true"
+    other = await client.post("/api/v1/contacts", json={**body, "name": "x"}, headers=headers)
+    assert other.status_code == 422 and "different request" in other.json()["detail"]
+    found = (await client.get("/api/v1/contacts", params={"q": "retry@example.cn"})).json()
+    assert len(found["items"]) == 1
+    org = {"name": "重试公司"}
+    a = await client.post("/api/v1/organisations", json=org, headers={"Idempotency-Key": "o1"})
+    b = await client.post("/api/v1/organisations", json=org, headers={"Idempotency-Key": "o1"})
+    assert a.json()["id"] == b.json()["id"]
+    case = {"contact_id": first.json()["id"], "type": "inquiry", "title": "重试"}
+    c1 = await client.post("/api/v1/cases", json=case, headers={"Idempotency-Key": "c1"})
+    c2 = await client.post("/api/v1/cases", json=case, headers={"Idempotency-Key": "c1"})
+    assert c1.status_code == 201 and c1.json()["id"] == c2.json()["id"]

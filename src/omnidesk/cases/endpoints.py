@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -25,6 +25,7 @@ from omnidesk.cases.schemas import (
 )
 from omnidesk.conversations.service import get_conversation
 from omnidesk.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from omnidesk.kit.idempotency import remember, replay
 from omnidesk.kit.web import SessionDep, decode_cursor, encode_cursor
 from omnidesk.models import AuditEntry, Case, CaseLink, CaseTransition, Department, WorkOrder
 from omnidesk.sla.service import targets_of
@@ -50,10 +51,19 @@ async def _detail(session: SessionDep, case: Case) -> dict[str, Any]:
 
 
 @router.post("/cases", status_code=201)
-async def create_case(body: CaseCreate, session: SessionDep,
-                      principal: WriteConversations) -> dict[str, Any]:
+async def create_case(
+    body: CaseCreate, request: Request, session: SessionDep, principal: WriteConversations,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Open a case (a retry with the same ``Idempotency-Key`` opens nothing new)."""
+    path = request.url.path
+    replayed = await replay(session, principal.label, idempotency_key, path, body)
+    if replayed is not None:
+        return replayed
     case = await service.do_create_case(session, body, actor=principal.label)
-    return await _detail(session, case)
+    out = await _detail(session, case)
+    await remember(session, principal.label, idempotency_key, path, body, 201, out)
+    return out
 
 
 @router.post("/conversations/{conversation_id}/case", status_code=201,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy import select
 
 from omnidesk.auth.deps import ReadContacts, WriteContacts
@@ -28,6 +29,7 @@ from omnidesk.customers.schemas import (
     ProductIn,
     ProductRead,
 )
+from omnidesk.kit.idempotency import remember, replay
 from omnidesk.kit.web import SessionDep
 from omnidesk.models import Contact, ContactMerge
 
@@ -42,10 +44,19 @@ async def _read(session: SessionDep, contact: Contact) -> ContactRead:
 
 
 @router.post("/contacts", status_code=201, response_model=ContactRead)
-async def create_contact(body: ContactCreate, session: SessionDep,
-                         _: WriteContacts) -> ContactRead:
+async def create_contact(
+    body: ContactCreate, request: Request, session: SessionDep, principal: WriteContacts,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Create a contact (a retry with the same ``Idempotency-Key`` creates nothing)."""
+    path = request.url.path
+    replayed = await replay(session, principal.label, idempotency_key, path, body)
+    if replayed is not None:
+        return replayed
     contact = await service.do_create_contact(session, body, get_settings().default_region)
-    return await _read(session, contact)
+    out = await _read(session, contact)
+    await remember(session, principal.label, idempotency_key, path, body, 201, out)
+    return out
 
 
 @router.get("/contacts", response_model=Page[ContactRead])
@@ -118,9 +129,17 @@ async def list_products(contact_id: uuid.UUID, session: SessionDep,
 
 
 @router.post("/organisations", status_code=201, response_model=OrganisationRead)
-async def create_organisation(body: OrganisationCreate, session: SessionDep,
-                              _: WriteContacts) -> OrganisationRead:
-    return OrganisationRead.model_validate(await orgs.do_create_organisation(session, body))
+async def create_organisation(
+    body: OrganisationCreate, request: Request, session: SessionDep, principal: WriteContacts,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Any:
+    path = request.url.path
+    replayed = await replay(session, principal.label, idempotency_key, path, body)
+    if replayed is not None:
+        return replayed
+    out = OrganisationRead.model_validate(await orgs.do_create_organisation(session, body))
+    await remember(session, principal.label, idempotency_key, path, body, 201, out)
+    return out
 
 
 @router.get("/organisations", response_model=Page[OrganisationRead])
