@@ -40,10 +40,16 @@ from omnidesk.realtime.hub import Hub, set_hub
 from omnidesk.routing.endpoints import router as routing_router
 from omnidesk.scheduler import run_periodically
 from omnidesk.sla.endpoints import router as sla_router
+from omnidesk.web.admin_sla_views import router as admin_sla_router
+from omnidesk.web.admin_views import router as admin_router
 from omnidesk.web.agent_views import router as agent_views_router
+from omnidesk.web.canned_views import router as canned_router
 from omnidesk.web.case_views import router as case_views_router
 from omnidesk.web.help_views import router as help_router
+from omnidesk.web.portal_views import router as portal_router
+from omnidesk.web.reports import router as reports_router
 from omnidesk.web.session import LoginRequired, login_redirect
+from omnidesk.web.supervisor_views import router as supervisor_router
 from omnidesk.web.widget_views import router as widget_router
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
@@ -116,6 +122,12 @@ ROUTERS = [
     agent_views_router,
     case_views_router,
     widget_router,
+    reports_router,
+    supervisor_router,
+    admin_router,
+    admin_sla_router,
+    canned_router,
+    portal_router,
 ]
 
 

@@ -20,6 +20,7 @@ from omnidesk.models.activity import (
 )
 from omnidesk.models.auth import ApiToken, Team, TeamMember, User, UserSession
 from omnidesk.models.bot import BotSession, NluModel, NluUtterance
+from omnidesk.models.canned import CannedResponse
 from omnidesk.models.cases import (
     AuditEntry,
     Case,
@@ -45,6 +46,7 @@ from omnidesk.models.knowledge import (
     ArticleVote,
     KbSetting,
 )
+from omnidesk.models.portal import PortalCode, PortalSession
 from omnidesk.models.routing import RoutingRule
 from omnidesk.models.sla import SlaCalendar, SlaPolicy, SlaTarget
 
@@ -61,6 +63,7 @@ __all__ = [
     "Base",
     "Booking",
     "BotSession",
+    "CannedResponse",
     "Case",
     "CaseLink",
     "CaseTransition",
@@ -84,6 +87,8 @@ __all__ = [
     "Organisation",
     "OutboxDelivery",
     "OutboxItem",
+    "PortalCode",
+    "PortalSession",
     "ProductHolding",
     "Reminder",
     "RoutingRule",

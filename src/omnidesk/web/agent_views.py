@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
+from sqlalchemy import select
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from omnidesk.activity.context import get_context
@@ -19,13 +20,14 @@ from omnidesk.cases.schemas import CaseCreate
 from omnidesk.cases.service import do_create_case
 from omnidesk.config import get_settings
 from omnidesk.conversations import service as conv
-from omnidesk.kit.errors import OmnideskError, Unauthorized
+from omnidesk.kit.errors import OmnideskError, Unauthorized, ValidationFailed
 from omnidesk.kit.time import utcnow
 from omnidesk.kit.web import SessionDep
 from omnidesk.knowledge.library import library
-from omnidesk.models import Contact, User
+from omnidesk.models import Attachment, Contact, User
 from omnidesk.models.enums import Channel, SenderType
 from omnidesk.web import i18n, queries
+from omnidesk.web.canned_views import list_canned
 from omnidesk.web.render import render
 from omnidesk.web.session import PageUser
 
@@ -128,6 +130,7 @@ async def _conversation_page(request: Request, session: SessionDep, principal: P
     return render(request, "agent/conversation.html", status_code=status, principal=principal,
                   c=c, inbox=inbox_, thread=thread, ctx=context, users=users, teams=teams,
                   error=error, suggestions=await _suggestions(session, thread),
+                  canned=await list_canned(session),
                   build_ms=round((time.perf_counter() - started) * 1000, 1))
 
 
@@ -148,20 +151,35 @@ async def conversation(request: Request, conversation_id: uuid.UUID, session: Se
     return await _conversation_page(request, session, principal, conversation_id)
 
 
+def _attachment_ids(values: list[str] | None) -> list[uuid.UUID]:
+    try:
+        return [uuid.UUID(v) for v in values or [] if v]
+    except ValueError as exc:
+        raise ValidationFailed("attachment_ids must be ids of uploaded attachments",
+                               field="attachment_ids") from exc
+
+
 @router.post("/agent/conversations/{conversation_id}/reply")
 async def reply(request: Request, conversation_id: uuid.UUID, session: SessionDep,
                 principal: PageUser, body: Annotated[str, Form()] = "",
                 is_note: Annotated[bool, Form()] = False,
-                client_id: Annotated[str | None, Form()] = None) -> HTMLResponse:
+                client_id: Annotated[str | None, Form()] = None,
+                attachment_ids: Annotated[list[str] | None, Form()] = None) -> HTMLResponse:
+    """A reply or note; ``attachment_ids`` are files uploaded first to
+    POST /api/v1/attachments (the composer does it when a file is chosen)."""
     c = await conv.get_conversation(session, conversation_id, principal)
     try:
         message, _ = await conv.reply(session, c, body=body, sender_type=SenderType.agent,
                                       sender_id=principal.user_id, author_name=principal.name,
-                                      is_note=is_note, client_id=client_id or None)
+                                      is_note=is_note, client_id=client_id or None,
+                                      attachment_ids=_attachment_ids(attachment_ids))
     except OmnideskError as exc:
+        await session.rollback()
         return render(request, "agent/_error.html", status_code=exc.status, error=exc.detail)
-    return render(request, "agent/_message.html", item={"m": message, "attachments": []},
-                  c=c)
+    attachments = list(await session.scalars(select(Attachment).where(
+        Attachment.message_id == message.id).order_by(Attachment.created_at)))
+    return render(request, "agent/_message.html", item={"m": message,
+                                                       "attachments": attachments}, c=c)
 
 
 @router.post("/agent/conversations/{conversation_id}/status")
