@@ -17,7 +17,6 @@ from omnidesk import __version__
 from omnidesk.accounts.endpoints import router as accounts_router
 from omnidesk.activity.endpoints import router as activity_router
 from omnidesk.auth.endpoints import router as auth_router
-from omnidesk.automation import cases as automation_cases
 from omnidesk.cases.endpoints import router as cases_router
 from omnidesk.cases.escalation_endpoints import router as escalations_router
 from omnidesk.channels import registry as channel_registry
@@ -60,7 +59,6 @@ log = logging.getLogger(__name__)
 def install_handlers() -> None:
     """Register the outbox handlers of every domain (idempotent)."""
     webhooks.install()
-    automation_cases.install()
     channel_registry.install()
     wechat.install()
 

@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 
 from omnidesk.accounts.service import scan_bookings, scan_expiring_products
+from omnidesk.automation.cases import scan_repeated_failures
 from omnidesk.config import Settings
 from omnidesk.kit.db import Database
 from omnidesk.sla.scan import ScanReport, run_sla_scan
@@ -18,6 +19,8 @@ log = logging.getLogger(__name__)
 
 async def run_all(db: Database, settings: Settings) -> ScanReport:
     report = await run_sla_scan(db)
+    async with db.transaction() as session:
+        await scan_repeated_failures(session)
     async with db.transaction() as session:
         await scan_expiring_products(session, settings.expiry_reminder_days)
         await scan_bookings(session, timedelta(hours=settings.booking_reminder_hours))

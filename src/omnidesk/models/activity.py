@@ -22,6 +22,7 @@ class Activity(Base):
         UniqueConstraint("source", "external_id"),
         Index("ix_activities_contact_time", "contact_id", "occurred_at", "id"),
         Index("ix_activities_contact_outcome", "contact_id", "outcome", "occurred_at"),
+        Index("ix_activities_outcome_time", "outcome", "occurred_at"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
