@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
@@ -31,6 +33,18 @@ def normalize_email(value: str) -> str:
 
 def normalize_identity(kind: str, value: object, region: str = "CN") -> str:
     """The canonical value of an identity, or a 422 explaining why it is not one."""
+    if isinstance(value, str) and kind in KINDS:
+        return _canonical(kind, value, region)
+    return _normalize(kind, value, region)
+
+
+@lru_cache(maxsize=65536)
+def _canonical(kind: str, value: str, region: str) -> str:
+    """Cached: the same numbers and addresses come again and again in the event feed."""
+    return _normalize(kind, value, region)
+
+
+def _normalize(kind: str, value: object, region: str) -> str:
     if kind not in KINDS:
         raise ValidationFailed(
             f"unknown identity kind {kind!r}; one of {', '.join(KINDS)}", field=kind

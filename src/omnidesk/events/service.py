@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, insert, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.customers.identities import normalize_identity
 from omnidesk.events.schemas import EventIn
 from omnidesk.kit.errors import OmnideskError
 from omnidesk.kit.ids import new_id
-from omnidesk.kit.outbox import emit
+from omnidesk.kit.outbox import emit, interested
 from omnidesk.kit.text import search_key
+from omnidesk.kit.time import utcnow
 from omnidesk.models import Activity, Contact, EventType, Identity
 from omnidesk.models.enums import ActivityKind, Outcome
 
@@ -104,17 +105,29 @@ async def _contacts_for(session: AsyncSession, wanted: list[tuple[str, str]]) ->
     return found
 
 
-async def _resolve(session: AsyncSession, ids: dict[str, str], name: str | None,
-                   known: dict[tuple[str, str], uuid.UUID]) -> uuid.UUID:
+@dataclass
+class _Batch:
+    """Rows of one batch, written with one bulk insert per table."""
+
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    identities: list[dict[str, Any]] = field(default_factory=list)
+    activities: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _resolve(batch: _Batch, ids: dict[str, str], name: str | None,
+             known: dict[tuple[str, str], uuid.UUID]) -> uuid.UUID:
     contact_id = next((known[(k, v)] for k, v in ids.items() if (k, v) in known), None)
     if contact_id is None:
-        contact = Contact(name=name, search_key=search_key(name or ""))
-        session.add(contact)
-        await session.flush()
-        contact_id = contact.id
+        contact_id = new_id()
+        now = utcnow()
+        batch.contacts.append({"id": contact_id, "name": name,
+                               "search_key": search_key(name or ""), "tags": [],
+                               "attributes": {}, "created_at": now, "updated_at": now})
     for kind, value in ids.items():
         if (kind, value) not in known:
-            session.add(Identity(contact_id=contact_id, kind=kind, value=value))
+            batch.identities.append({"id": new_id(), "contact_id": contact_id, "kind": kind,
+                                     "value": value, "verified": False,
+                                     "created_at": utcnow()})
             known[(kind, value)] = contact_id
     return contact_id
 
@@ -130,8 +143,11 @@ async def ingest(session: AsyncSession, items: list[Any], region: str) -> list[I
         elif event is not None:
             valid.append((index, event, ids))
     existing = await _existing_keys(session, sorted({(e.source, e.id) for _, e, _ in valid}))
+    seen: dict[tuple[str, str], ItemResult] = {}
     known = await _contacts_for(session, [kv for _, _, ids in valid for kv in ids.items()])
     declared = {t.type: t.outcome for t in await session.scalars(select(EventType))}
+    wanted = await interested(session, "event.received", {})
+    batch = _Batch()
     for index, event, ids in valid:
         key = (event.source, event.id)
         if key in existing:
@@ -139,20 +155,35 @@ async def ingest(session: AsyncSession, items: list[Any], region: str) -> list[I
             results[index] = ItemResult(index, "duplicate", str(a.id), str(a.contact_id),
                                         a.outcome)
             continue
-        contact_id = await _resolve(session, ids, event.contact_name, known)
+        if key in seen:
+            first = seen[key]
+            results[index] = ItemResult(index, "duplicate", first.id, first.contact_id,
+                                        first.outcome)
+            continue
+        contact_id = _resolve(batch, ids, event.contact_name, known)
         outcome = event.outcome or declared.get(event.type) or infer_outcome(event.type)
-        activity = Activity(
-            id=new_id(), contact_id=contact_id, kind=ActivityKind.event, channel=event.channel,
-            source=event.source, external_id=event.id, type=event.type, outcome=outcome,
-            summary=event.summary, data=event.data, occurred_at=event.occurred_at,
-        )
-        session.add(activity)
-        existing[key] = activity
-        results[index] = ItemResult(index, "created", str(activity.id), str(contact_id), outcome)
-        await emit(session, "event.received", {
-            "event": {"id": str(activity.id), "source": event.source,
-                      "external_id": event.id, "type": event.type, "outcome": outcome,
-                      "contact_id": str(contact_id), "summary": event.summary,
-                      "data": event.data, "occurred_at": event.occurred_at.isoformat()}})
-    await session.flush()
+        activity_id = new_id()
+        now = utcnow()
+        batch.activities.append({
+            "id": activity_id, "contact_id": contact_id, "organisation_id": None,
+            "kind": ActivityKind.event.value, "channel": event.channel, "conversation_id": None,
+            "source": event.source, "external_id": event.id, "type": event.type,
+            "outcome": outcome, "summary": event.summary, "data": event.data,
+            "occurred_at": event.occurred_at, "created_at": now})
+        result = ItemResult(index, "created", str(activity_id), str(contact_id), outcome)
+        results[index] = seen[key] = result
+        if wanted:
+            await emit(session, "event.received", {
+                "event": {"id": str(activity_id), "source": event.source,
+                          "external_id": event.id, "type": event.type, "outcome": outcome,
+                          "contact_id": str(contact_id), "summary": event.summary,
+                          "data": event.data, "occurred_at": event.occurred_at.isoformat()}})
+    await _write(session, batch)
     return [r for r in results if r is not None]
+
+
+async def _write(session: AsyncSession, batch: _Batch) -> None:
+    for model, rows in ((Contact, batch.contacts), (Identity, batch.identities),
+                        (Activity, batch.activities)):
+        if rows:  # Core inserts: one executemany per table, no ORM bookkeeping
+            await session.execute(insert(model.__table__), rows)  # type: ignore[arg-type]
