@@ -218,3 +218,26 @@ async def test_rate_limit_per_hour_and_no_code_shown_by_default(
                     row.created_at -= timedelta(minutes=2)
         assert (await request_code(web, "amy@x.cn")).status_code == 429
         assert (await request_code(web, "bob@x.cn")).status_code == 200  # per identity
+
+
+async def test_customer_opens_a_case_from_the_portal(
+    server: LiveServer, client: httpx.AsyncClient, show_code: None
+) -> None:
+    await seed(client)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=EN) as web:
+        await sign_in(web, "amy@x.cn")
+        home = (await web.get("/portal")).text
+        r = await web.post("/portal/cases", data={"type": "complaint", "title": "网速太慢",
+                                                  "description": "晚上只有 2M"},
+                           follow_redirects=False)
+        assert r.status_code == 403  # no CSRF token
+        r = await web.post("/portal/cases", data={
+            "type": "complaint", "title": "网速太慢", "description": "晚上只有 2M",
+            "csrf_token": csrf_of(home)}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/portal/cases/")
+        r = await web.post("/portal/cases", data={"type": "wish", "title": "x",
+                                                  "csrf_token": csrf_of(home)})
+        assert r.status_code == 422
+    cases = (await client.get("/api/v1/cases", params={"type": "complaint"})).json()["items"]
+    mine = [(c["title"], c["source"], c["channel"]) for c in cases if c["source"] == "customer"]
+    assert mine == [("网速太慢", "customer", "portal")]

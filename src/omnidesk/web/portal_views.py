@@ -12,10 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
+from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from omnidesk.accounts.documents import KINDS, do_upload
+from omnidesk.cases.schemas import CaseCreate
+from omnidesk.cases.service import do_create_case
 from omnidesk.config import get_settings
 from omnidesk.conversations.attachments import attachment_path
 from omnidesk.kit.errors import (
@@ -24,6 +27,7 @@ from omnidesk.kit.errors import (
     OmnideskError,
     PayloadTooLarge,
     UnsupportedMediaType,
+    ValidationFailed,
 )
 from omnidesk.kit.web import SessionDep
 from omnidesk.models import Attachment, Case, Conversation, Document, Inbox, Message
@@ -272,6 +276,25 @@ def _upload_error(exc: OmnideskError) -> str:
     if exc.extra.get("field") == "file":
         return i18n.gettext("The file is empty.")
     return exc.detail
+
+
+@router.post("/portal/cases")
+async def open_case(request: Request, session: SessionDep, type: Annotated[str, Form()],
+                    title: Annotated[str, Form()],
+                    description: Annotated[str, Form()] = "") -> Response:
+    """A customer opens a case themselves (source ``customer``)."""
+    customer = await current(request, session)
+    if customer is None:
+        return _to_sign_in()
+    await check_csrf(request, customer)
+    try:
+        data = CaseCreate(contact_id=customer.contact.id, type=type,
+                          subject=title.strip()[:500] or "—", description=description[:20000])
+    except ValidationError as exc:
+        raise ValidationFailed("choose a case type and give a subject") from exc
+    case = await do_create_case(session, data, actor=f"customer:{customer.contact.id}",
+                                source="customer", channel="portal")
+    return RedirectResponse(f"/portal/cases/{case.id}", status_code=303)
 
 
 @router.post("/portal/cases/{case_id}/documents")
