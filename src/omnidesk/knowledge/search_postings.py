@@ -20,8 +20,9 @@ The per-slot factors ``w_f / (1 - b_f + b_f * len_f / avglen_f)`` are recomputed
 vectorised pass) after the index changed; a query touches only its terms' postings.
 
 Removing a document kills its slot — its factors become 0, so its postings score 0 — and
-keeps the postings; when dead slots outnumber live ones, ``compact`` renumbers the live
-slots and rebuilds the postings from the per-document term arrays kept for that purpose.
+keeps the postings (each document's term ids, four bytes a term, are kept to update the
+document frequencies); when dead slots outnumber live ones, ``compact`` renumbers the
+live slots and drops the dead ones from every posting list (vectorised per term).
 """
 
 from __future__ import annotations
@@ -86,7 +87,6 @@ class Postings:
         self._term_ids: dict[str, int] = {}
         self._postings: list[_Posting] = []
         self._doc_terms: list[array[int]] = []  # per slot: term ids
-        self._doc_tfs: list[array[int]] = []  # per slot: 3 frequencies per term
         self._lengths = np.zeros((_MIN_COMPACT, _NF), dtype=np.float32)
         self._alive = np.zeros(_MIN_COMPACT, dtype=bool)
         self._length_sum = np.zeros(_NF, dtype=np.float64)
@@ -115,7 +115,7 @@ class Postings:
         slot = len(self._doc_terms)
         if slot >= len(self._alive):
             self._grow()
-        term_ids, tfs = array("i"), array("H")
+        term_ids = array("i")
         clip = max(doc.lengths) > _TF_MAX  # no frequency can exceed its field's length
         ids, postings = self._term_ids, self._postings
         for term, freqs in doc.counts.items():
@@ -130,9 +130,7 @@ class Postings:
             posting.slots.append(slot)
             posting.tfs.extend(freqs)
             term_ids.append(tid)
-            tfs.extend(freqs)
         self._doc_terms.append(term_ids)
-        self._doc_tfs.append(tfs)
         self._lengths[slot] = doc.lengths
         self._alive[slot] = True
         self._length_sum += doc.lengths
@@ -163,9 +161,8 @@ class Postings:
         live = np.flatnonzero(self._alive[:n])
         remap = np.full(n, -1, dtype=np.int64)
         remap[live] = np.arange(len(live))
-        self._rebuild_postings(live)
+        self._remap_postings(remap)
         self._doc_terms = [self._doc_terms[s] for s in live]
-        self._doc_tfs = [self._doc_tfs[s] for s in live]
         size = max(_MIN_COMPACT, 2 * len(live))
         lengths = np.zeros((size, _NF), dtype=np.float32)
         lengths[: len(live)] = self._lengths[live]
@@ -177,24 +174,19 @@ class Postings:
         self._factors = None
         return remap
 
-    def _rebuild_postings(self, live: npt.NDArray[np.intp]) -> None:
+    def _remap_postings(self, remap: IntArray) -> None:
+        """Drop dead slots from every posting list and renumber the others."""
         for posting in self._postings:
+            if not posting.slots:
+                continue
+            # Copies: a live view would forbid replacing the arrays' contents.
+            old = np.frombuffer(posting.slots, dtype=np.intc).copy()
+            new = remap[old]
+            keep = new >= 0
+            tfs = np.frombuffer(posting.tfs, dtype=np.uint16).copy().reshape(-1, _NF)[keep]
             posting.slots, posting.tfs = array("i"), array("H")
-        if len(live) == 0:
-            return
-        sizes = [len(self._doc_terms[s]) for s in live]
-        tids = np.concatenate([np.frombuffer(self._doc_terms[s], dtype=np.intc) for s in live])
-        tfs = np.concatenate([np.frombuffer(self._doc_tfs[s], dtype=np.uint16) for s in live])
-        new_slots = np.repeat(np.arange(len(live), dtype=np.intc), sizes)
-        order = np.argsort(tids, kind="stable")
-        tids, new_slots = tids[order], new_slots[order]
-        tfs = tfs.reshape(-1, _NF)[order]
-        bounds = np.searchsorted(tids, np.arange(len(self._postings) + 1))
-        for tid, posting in enumerate(self._postings):
-            lo, hi = int(bounds[tid]), int(bounds[tid + 1])
-            if hi > lo:
-                posting.slots.frombytes(new_slots[lo:hi].tobytes())
-                posting.tfs.frombytes(tfs[lo:hi].tobytes())
+            posting.slots.frombytes(new[keep].astype(np.intc).tobytes())
+            posting.tfs.frombytes(tfs.tobytes())
 
     def _slot_factors(self) -> FloatArray:
         """Per slot and field: w_f / (1 - b_f + b_f * len_f / avglen_f); 0 for dead slots."""
