@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -25,14 +26,17 @@ def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 async def test_token_create_prints_only_a_working_token(
     settings: Settings, server: LiveServer
 ) -> None:
-    done = cli(settings, "token", "create", "--name", "ci", "--role", "admin")
+    # in a thread: the live server in this process keeps serving (and committing) meanwhile
+    done = await asyncio.to_thread(cli, settings, "token", "create", "--name", "ci",
+                                   "--role", "admin")
     assert done.returncode == 0, done.stderr
     token = done.stdout.strip()
     assert token.startswith("od_") and "\n" not in token
     async with httpx.AsyncClient(base_url=server.url) as c:
         r = await c.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert r.json()["role"] == "admin"
-    bad = cli(settings, "token", "create", "--name", "x", "--role", "emperor")
+    bad = await asyncio.to_thread(cli, settings, "token", "create", "--name", "x",
+                                  "--role", "emperor")
     assert bad.returncode == 2 and "unknown role" in bad.stderr
 
 

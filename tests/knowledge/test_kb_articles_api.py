@@ -3,6 +3,7 @@ synonyms, visibility, votes and staleness; import and export."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -112,21 +113,21 @@ async def test_import_export_markdown_csv_json(
         "example_questions:\n  - 多扣的钱能退吗\n  - 申请退款\ntags: [账单]\n"
         "review_by: 2027-06-30\n---\n在 App「账单」页点击「申请退费」。\n", "utf-8")
     (folder / "bad.md").write_text("---\ntitle: x\nlocale: klingon\n---\nbody\n", "utf-8")
-    done = run_cli(settings, "kb", "import", str(folder))
+    done = await asyncio.to_thread(run_cli, settings, "kb", "import", str(folder))
     assert done.returncode == 2 and "bad.md" in done.stderr
     (folder / "bad.md").unlink()
-    done = run_cli(settings, "kb", "import", str(folder))
+    done = await asyncio.to_thread(run_cli, settings, "kb", "import", str(folder))
     assert done.returncode == 0 and "1 created" in done.stdout, done.stderr
-    done = run_cli(settings, "kb", "import", str(folder))
+    done = await asyncio.to_thread(run_cli, settings, "kb", "import", str(folder))
     assert "1 updated" in done.stdout
     hits = (await client.get("/api/v1/kb/search", params={"q": "多扣的錢能退嗎"})).json()
     assert hits and hits[0]["title"] == "如何申请退费"
     for target in (tmp_path / "out.json", tmp_path / "out.csv", tmp_path / "out"):
-        done = run_cli(settings, "kb", "export", str(target))
+        done = await asyncio.to_thread(run_cli, settings, "kb", "export", str(target))
         assert done.returncode == 0 and "exported 1" in done.stdout, done.stderr
     exported = json.loads((tmp_path / "out.json").read_text("utf-8"))
     assert exported[0]["external_key"] == "billing/refund"
     assert exported[0]["example_questions"] == ["多扣的钱能退吗", "申请退款"]
     assert "如何申请退费" in (tmp_path / "out" / "billing" / "refund.md").read_text("utf-8")
-    done = run_cli(settings, "kb", "import", str(tmp_path / "out.csv"))
+    done = await asyncio.to_thread(run_cli, settings, "kb", "import", str(tmp_path / "out.csv"))
     assert "1 updated" in done.stdout, done.stderr
