@@ -25,7 +25,7 @@ from omnidesk.cases.schemas import (
 )
 from omnidesk.conversations.service import get_conversation
 from omnidesk.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from omnidesk.kit.idempotency import remember, replay
+from omnidesk.kit.idempotency import once
 from omnidesk.kit.web import SessionDep, decode_cursor, encode_cursor
 from omnidesk.models import AuditEntry, Case, CaseLink, CaseTransition, Department, WorkOrder
 from omnidesk.sla.service import targets_of
@@ -56,14 +56,13 @@ async def create_case(
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Open a case (a retry with the same ``Idempotency-Key`` opens nothing new)."""
-    path = request.url.path
-    replayed = await replay(session, principal.label, idempotency_key, path, body)
-    if replayed is not None:
-        return replayed
-    case = await service.do_create_case(session, body, actor=principal.label)
-    out = await _detail(session, case)
-    await remember(session, principal.label, idempotency_key, path, body, 201, out)
-    return out
+
+    async def create() -> dict[str, Any]:
+        case = await service.do_create_case(session, body, actor=principal.label)
+        return await _detail(session, case)
+
+    return await once(session, principal.label, idempotency_key, request.url.path, body,
+                      create)
 
 
 @router.post("/conversations/{conversation_id}/case", status_code=201,

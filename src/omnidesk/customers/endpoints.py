@@ -29,7 +29,7 @@ from omnidesk.customers.schemas import (
     ProductIn,
     ProductRead,
 )
-from omnidesk.kit.idempotency import remember, replay
+from omnidesk.kit.idempotency import once
 from omnidesk.kit.web import SessionDep
 from omnidesk.models import Contact, ContactMerge
 
@@ -49,14 +49,13 @@ async def create_contact(
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Create a contact (a retry with the same ``Idempotency-Key`` creates nothing)."""
-    path = request.url.path
-    replayed = await replay(session, principal.label, idempotency_key, path, body)
-    if replayed is not None:
-        return replayed
-    contact = await service.do_create_contact(session, body, get_settings().default_region)
-    out = await _read(session, contact)
-    await remember(session, principal.label, idempotency_key, path, body, 201, out)
-    return out
+
+    async def create() -> ContactRead:
+        region = get_settings().default_region
+        return await _read(session, await service.do_create_contact(session, body, region))
+
+    return await once(session, principal.label, idempotency_key, request.url.path, body,
+                      create)
 
 
 @router.get("/contacts", response_model=Page[ContactRead])
@@ -133,13 +132,12 @@ async def create_organisation(
     body: OrganisationCreate, request: Request, session: SessionDep, principal: WriteContacts,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Any:
-    path = request.url.path
-    replayed = await replay(session, principal.label, idempotency_key, path, body)
-    if replayed is not None:
-        return replayed
-    out = OrganisationRead.model_validate(await orgs.do_create_organisation(session, body))
-    await remember(session, principal.label, idempotency_key, path, body, 201, out)
-    return out
+
+    async def create() -> OrganisationRead:
+        return OrganisationRead.model_validate(await orgs.do_create_organisation(session, body))
+
+    return await once(session, principal.label, idempotency_key, request.url.path, body,
+                      create)
 
 
 @router.get("/organisations", response_model=Page[OrganisationRead])

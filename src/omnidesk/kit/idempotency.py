@@ -5,6 +5,7 @@ different request is a 422."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -44,3 +45,14 @@ async def remember(session: AsyncSession, principal: str, key: str | None, path:
         return
     session.add(IdempotencyKey(principal=principal, key=key, status=status, body={
         "fingerprint": fingerprint(path, body), "response": jsonable_encoder(response)}))
+
+
+async def once(session: AsyncSession, principal: str, key: str | None, path: str, body: Any,
+               create: Callable[[], Awaitable[Any]], status: int = 201) -> Any:
+    """Run ``create`` unless this key already did; then answer what it answered."""
+    replayed = await replay(session, principal, key, path, body)
+    if replayed is not None:
+        return replayed
+    out = await create()
+    await remember(session, principal, key, path, body, status, out)
+    return out
