@@ -197,8 +197,9 @@ class ServerProcess:
 
     def __init__(self, database_url: str, data_dir: Path, *, app: str = "omnidesk.app:create_app",
                  app_dir: Path | None = None, profile: Path | None = None,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, workers: int = 1) -> None:
         self.port = free_port()
+        self.workers = workers
         self.database_url = database_url
         self.data_dir = data_dir
         self.app = app
@@ -224,13 +225,16 @@ class ServerProcess:
                 "--log-level", "warning", "--no-access-log", "--backlog", "4096"]
         if self.app_dir is not None:
             cmd += ["--app-dir", str(self.app_dir)]
+        if self.workers > 1:
+            cmd += ["--workers", str(self.workers)]
         return cmd
 
     async def start(self) -> None:
         env = {**os.environ, "OMNIDESK_DATABASE_URL": self.database_url,
                "OMNIDESK_DATA_DIR": str(self.data_dir / "server-data"),
                "OMNIDESK_SECRET_KEY": BENCH_SECRET, **self.extra_env}
-        env.pop("OMNIDESK_REDIS_URL", None)
+        if "OMNIDESK_REDIS_URL" not in self.extra_env:
+            env.pop("OMNIDESK_REDIS_URL", None)
         self.proc = subprocess.Popen(self.command(), env=env, cwd=ROOT,
                                      preexec_fn=raise_open_files)
         deadline = time.monotonic() + 60

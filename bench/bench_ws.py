@@ -284,7 +284,9 @@ async def bench_omnidesk(kind: str, args: argparse.Namespace) -> Figures:
     url = await fresh_database(kind, "omnidesk_bench_ws", args)
     token = await admin_token(url)
     prof = args.data_dir / f"profile-ws-server-{kind}.prof" if args.profile else None
-    async with ServerProcess(url, args.data_dir, profile=prof) as server:
+    extra = {"OMNIDESK_REDIS_URL": args.redis_url} if args.workers > 1 else {}
+    async with ServerProcess(url, args.data_dir, profile=prof, workers=args.workers,
+                             extra_env=extra) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=30,
                                      headers={"Authorization": f"Bearer {token}"}) as client:
             r = await client.post("/api/v1/inboxes", json={"channel": "web_chat",
@@ -329,6 +331,10 @@ async def main() -> None:
                         help="seconds to wait for deliveries after the last send")
     parser.add_argument("--connect-concurrency", type=int, default=50)
     parser.add_argument("--profile", action="store_true", help="cProfile the omnidesk server")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="omnidesk server processes (>1: pushes fan out through Redis)")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9",
+                        help="Redis for --workers > 1")
     args = parser.parse_args()
     limit = raise_open_files()
     print(await machine_info(args.pg_url if "postgresql" in backends(args) else None))

@@ -23,6 +23,7 @@ from omnidesk.channels import registry as channel_registry
 from omnidesk.channels import wechat
 from omnidesk.channels.webchat.ws import router as chat_ws_router
 from omnidesk.config import Settings, get_settings
+from omnidesk.conversations.batch import GroupWriter
 from omnidesk.conversations.endpoints import router as conversations_router
 from omnidesk.customers.endpoints import router as customers_router
 from omnidesk.events import webhooks
@@ -74,6 +75,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await hub.start()
     set_hub(hub)
     app.state.db, app.state.hub = db, hub
+    chat_writer = app.state.chat_writer = GroupWriter(db)
+    chat_writer.start()
     reset_library()
     install_handlers()
     dispatcher = None
@@ -96,6 +99,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             dispatcher.stop()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=10)
+        await chat_writer.stop()
         await hub.stop()
         set_hub(None)
         await db.dispose()

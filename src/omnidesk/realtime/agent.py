@@ -22,12 +22,12 @@ from omnidesk.auth.service import (
     get_principal_for_token,
 )
 from omnidesk.config import get_settings
-from omnidesk.conversations.service import get_conversation, reply
+from omnidesk.conversations.batch import ChatReply, GroupWriter, Pipeline
+from omnidesk.conversations.service import check_body
 from omnidesk.conversations.views import message_json
 from omnidesk.kit.db import Database
 from omnidesk.kit.errors import OmnideskError
 from omnidesk.models import Conversation, Inbox, Message
-from omnidesk.models.enums import SenderType
 from omnidesk.realtime.hub import Connection, Hub, publish
 from omnidesk.realtime.protocol import (
     CLOSE_BAD_REQUEST,
@@ -100,8 +100,7 @@ async def _backlog(db: Database, conn: Connection, inbox_ids: list[uuid.UUID],
                                      "message": message_json(message, conversation)})
 
 
-async def _on_reply(db: Database, conn: Connection, principal: Principal,
-                    frame: dict[str, Any]) -> None:
+def _reply_item(principal: Principal, frame: dict[str, Any]) -> ChatReply:
     body = text_field(frame, "body", required=True, limit=20_000) or ""
     client_id = text_field(frame, "client_id", required=False, limit=200)
     conv_raw = text_field(frame, "conversation_id", required=True, limit=64) or ""
@@ -109,24 +108,33 @@ async def _on_reply(db: Database, conn: Connection, principal: Principal,
         conversation_id = uuid.UUID(conv_raw)
     except ValueError as exc:
         raise ProtocolError(CLOSE_BAD_REQUEST, "conversation_id must be a UUID") from exc
+    return ChatReply(principal, conversation_id, body, client_id=client_id,
+                     is_note=bool(frame.get("is_note")))
+
+
+async def _on_reply(conn: Connection, principal: Principal, item: ChatReply) -> None:
     if principal.role not in ("admin", "supervisor", "agent", "account_manager"):
-        await conn.send_now({"type": "error", "client_id": client_id, "status": 403,
+        await conn.send_now({"type": "error", "client_id": item.client_id, "status": 403,
                              "detail": "this role cannot reply"})
         return
     try:
-        async with db.transaction() as session:
-            conversation = await get_conversation(session, conversation_id, principal)
-            message, _ = await reply(
-                session, conversation, body=body, sender_type=SenderType.agent,
-                sender_id=principal.user_id, author_name=principal.name,
-                is_note=bool(frame.get("is_note")), client_id=client_id)
-            conn.mark_seen(str(message.id))
-            payload = message_json(message, conversation)
+        check_body(item.body)
+        written = await _writer(conn).submit(item)
     except OmnideskError as exc:
-        await conn.send_now({"type": "error", "client_id": client_id, "status": exc.status,
-                             "detail": exc.detail})
+        await conn.send_now({"type": "error", "client_id": item.client_id,
+                             "status": exc.status, "detail": exc.detail})
         return
-    await conn.send_now({"type": "ack", "client_id": client_id, "message": payload})
+    conn.mark_seen(written.message["id"])
+    await conn.send_now({"type": "ack", "client_id": item.client_id,
+                         "message": written.message})
+
+
+def _writer(conn: Connection) -> GroupWriter:
+    app = conn.ws.app
+    writer: GroupWriter | None = getattr(app.state, "chat_writer", None)
+    if writer is None:  # an app without the lifespan's writer: write each message at once
+        writer = app.state.chat_writer = GroupWriter(app.state.db)
+    return writer
 
 
 async def _on_typing(principal: Principal, frame: dict[str, Any]) -> None:
@@ -141,6 +149,7 @@ async def agent_socket(ws: WebSocket) -> None:
     hub: Hub = ws.app.state.hub
     await ws.accept()
     conn = Connection(ws)
+    inflight = Pipeline()
     user_key: str | None = None
     try:
         principal = await _authenticate(db, ws)
@@ -161,7 +170,7 @@ async def agent_socket(ws: WebSocket) -> None:
                 break
             frame = parse_frame(raw, FRAMES)
             if frame["type"] == "reply":
-                await _on_reply(db, conn, principal, frame)
+                await inflight.spawn(_on_reply(conn, principal, _reply_item(principal, frame)))
             elif frame["type"] == "typing":
                 await _on_typing(principal, frame)
             else:
@@ -172,6 +181,7 @@ async def agent_socket(ws: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        await inflight.drain()
         if user_key:
             await hub.agent_offline(user_key)
         hub.unsubscribe_all(conn)

@@ -140,6 +140,44 @@ async def start(session: AsyncSession, subject: Subject, metrics: list[str],
     return rows
 
 
+async def start_many(session: AsyncSession, subjects: list[Subject], metrics: list[str],
+                     at: datetime | None = None) -> list[SlaTarget]:
+    """:func:`start` for many subjects at once (the policies are read once)."""
+    policies = [p for p, _ in await _policies(session)]
+    at = at or utcnow()
+    rows = []
+    for subject in subjects:
+        policy = next((p for p in policies if _matches(p, subject)), None)
+        if policy is None:
+            continue
+        for metric in metrics:
+            minutes = _target_minutes(policy, metric)
+            if minutes is not None:
+                rows.append(SlaTarget(subject_kind=subject.kind, subject_id=subject.id,
+                                      metric=metric, policy_id=policy.id,
+                                      target_seconds=int(minutes * 60), started_at=at,
+                                      pauses=[], notified={}))
+    if rows:
+        session.add_all(rows)
+        await _refresh(session, rows, at)
+    return rows
+
+
+async def stop_many(session: AsyncSession, subject_ids: list[uuid.UUID], metrics: list[str],
+                    at: datetime | None = None) -> list[SlaTarget]:
+    """:func:`stop` for many subjects at once."""
+    at = at or utcnow()
+    rows = list(await session.scalars(select(SlaTarget).where(
+        SlaTarget.subject_id.in_(subject_ids), SlaTarget.stopped_at.is_(None),
+        SlaTarget.metric.in_(metrics))))
+    for row in rows:
+        row.stopped_at = at
+        row.pauses = [[p, r or at.isoformat()] for p, r in row.pauses]
+    if rows:
+        await _refresh(session, rows, at)
+    return rows
+
+
 def _target_minutes(policy: SlaPolicy, metric: str) -> float | None:
     targets = policy.targets or {}
     if metric.startswith(STAGE_PREFIX):

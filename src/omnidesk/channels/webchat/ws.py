@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from omnidesk.channels.base import InboundMessage
 from omnidesk.config import get_settings
-from omnidesk.conversations.service import OPEN_STATES, receive
+from omnidesk.conversations.batch import ChatIn, GroupWriter, Pipeline
+from omnidesk.conversations.service import OPEN_STATES, check_body
 from omnidesk.conversations.views import message_json
 from omnidesk.customers.service import find_contact_by_identity
 from omnidesk.kit.db import Database
@@ -97,6 +98,13 @@ async def _backlog(db: Database, conn: Connection, conversation: Conversation,
                 await conn.send_now({"type": "message", "message": message_json(m)})
 
 
+def _writer(ws: WebSocket) -> GroupWriter:
+    writer: GroupWriter | None = getattr(ws.app.state, "chat_writer", None)
+    if writer is None:  # an app without the lifespan's writer: write each message at once
+        writer = ws.app.state.chat_writer = GroupWriter(ws.app.state.db)
+    return writer
+
+
 def _uuid_list(raw: Any) -> list[uuid.UUID]:
     if raw is None:
         return []
@@ -121,26 +129,30 @@ class VisitorSession:
             self.conversation_id = conversation_id
             self.hub.subscribe(self.conn, f"conversation:{conversation_id}")
 
-    async def on_message(self, frame: dict[str, Any]) -> None:
+    def parse_message(self, frame: dict[str, Any]) -> ChatIn:
         body = text_field(frame, "body", required=True, limit=20_000) or ""
         client_id = text_field(frame, "client_id", required=False, limit=200)
         attachment_ids = _uuid_list(frame.get("attachment_ids"))
         name = self.conn.ws.query_params.get("name") or None
+        return ChatIn(InboundMessage(
+            inbox_id=self.inbox.id, identities=dict([self.identity]), body=body,
+            external_id=client_id, contact_name=name, attachment_ids=attachment_ids),
+            region=get_settings().default_region, conversation_id=self.conversation_id)
+
+    async def on_message(self, item: ChatIn) -> None:
+        client_id = item.msg.external_id
         try:
-            async with self.db.transaction() as session:
-                received = await receive(session, InboundMessage(
-                    inbox_id=self.inbox.id, identities=dict([self.identity]), body=body,
-                    external_id=client_id, contact_name=name, attachment_ids=attachment_ids),
-                    region=get_settings().default_region)
-                self.follow(received.conversation.id)
-                self.conn.mark_seen(str(received.message.id))
+            check_body(item.msg.body, len(item.msg.attachment_ids))
+            written = await _writer(self.conn.ws).submit(item)
         except OmnideskError as exc:
             await self.conn.send_now({"type": "error", "client_id": client_id,
                                       "status": exc.status, "detail": exc.detail})
             return
+        self.follow(written.conversation_id)
+        self.conn.mark_seen(written.message["id"])
         await self.conn.send_now({"type": "ack", "client_id": client_id,
-                                  "duplicate": received.duplicate,
-                                  "message": message_json(received.message)})
+                                  "duplicate": written.duplicate,
+                                  "message": written.message})
 
     async def on_typing(self) -> None:
         if self.conversation_id is not None:
@@ -155,6 +167,7 @@ async def chat_socket(ws: WebSocket) -> None:
     hub: Hub = ws.app.state.hub
     await ws.accept()
     conn = Connection(ws)
+    inflight = Pipeline()
     try:
         after_seq = _int_param(ws, "last_seq")
         inbox, identity, conversation = await _open(db, ws)
@@ -174,7 +187,7 @@ async def chat_socket(ws: WebSocket) -> None:
                 break
             frame = parse_frame(raw, FRAMES)
             if frame["type"] == "message":
-                await visitor.on_message(frame)
+                await inflight.spawn(visitor.on_message(visitor.parse_message(frame)))
             elif frame["type"] == "typing":
                 await visitor.on_typing()
             else:
@@ -185,5 +198,6 @@ async def chat_socket(ws: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        await inflight.drain()
         hub.unsubscribe_all(conn)
         await conn.finish()

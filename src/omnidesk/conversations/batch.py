@@ -1,0 +1,372 @@
+"""Group commit for live chat: many websocket messages, one transaction.
+
+A chat message through :func:`~omnidesk.conversations.service.receive` costs a dozen
+statements and a commit of its own; at a thousand chatting visitors that is thousands of
+transactions a second, and SQLite has one writer. The websocket handlers therefore hand
+their messages to a :class:`GroupWriter`, which writes everything that arrived meanwhile
+in one transaction and then answers each sender.
+
+The batch takes the common case — a visitor writing into the open conversation their
+socket already follows, an agent replying — with a few set-based statements: the
+sequence numbers of all touched conversations (row-locked on PostgreSQL), the messages,
+the conversations' counters, their timeline entries, the SLA clocks that the message
+starts or stops, and the same ``message.created`` outbox rows and pushes as the one path.
+Everything else (a first message, a reopened or pending conversation, attachments, an
+internal note, the same conversation twice in one batch) takes the one path itself,
+``receive``/``reply``, each in its own transaction so that one bad message cannot fail
+another. The result is the same rows as the one path would write; tests compare both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnidesk.activity.service import CONVERSATION_SOURCE, short
+from omnidesk.auth.service import Principal
+from omnidesk.channels.base import InboundMessage
+from omnidesk.conversations.views import message_json
+from omnidesk.kit.db import Database
+from omnidesk.kit.errors import OmnideskError
+from omnidesk.kit.ids import new_id
+from omnidesk.kit.outbox import emit
+from omnidesk.kit.time import utcnow
+from omnidesk.models import Activity, Contact, Conversation, Message, SlaTarget
+from omnidesk.models.enums import ConversationStatus, SenderType
+from omnidesk.sla import service as sla
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 500
+
+
+@dataclass
+class ChatIn:
+    """A visitor's message; ``conversation_id`` is the conversation the socket follows."""
+
+    msg: InboundMessage
+    region: str
+    conversation_id: uuid.UUID | None = None
+
+
+@dataclass
+class ChatReply:
+    """An agent's answer (or note) from the console's websocket."""
+
+    principal: Principal
+    conversation_id: uuid.UUID
+    body: str
+    client_id: str | None = None
+    is_note: bool = False
+
+
+@dataclass
+class Written:
+    message: dict[str, Any]  # message_json with the conversation's fields
+    conversation_id: uuid.UUID
+    duplicate: bool = False
+
+
+@dataclass
+class _Pending:
+    item: ChatIn | ChatReply
+    future: asyncio.Future[Written] = field(repr=False)
+
+
+class GroupWriter:
+    """One writer task per process; ``submit`` waits until its message is committed."""
+
+    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.written = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="chat-group-writer")
+
+    async def stop(self) -> None:
+        """Finish what was submitted, then end the writer task."""
+        if self._task is not None:
+            await self._queue.put(None)
+            await self._task
+            self._task = None
+
+    async def submit(self, item: ChatIn | ChatReply) -> Written:
+        pending = _Pending(item, asyncio.get_running_loop().create_future())
+        if self._task is None:  # not started (e.g. a bare test app): write it at once
+            await self._one(pending)
+        else:
+            await self._queue.put(pending)
+        return await pending.future
+
+    async def _run(self) -> None:
+        carry: list[_Pending] = []
+        stopping = False
+        while not stopping or carry:
+            batch = carry
+            if not batch:
+                first = await self._queue.get()
+                if first is None:
+                    return
+                batch = [first]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                more = self._queue.get_nowait()
+                if more is None:
+                    stopping = True
+                    break
+                batch.append(more)
+            # One item per conversation in a batch (order within a conversation matters).
+            seen: set[uuid.UUID | None] = set()
+            now_batch, carry = [], []
+            for p in batch:
+                key = _conversation_key(p.item)
+                if key is not None and key in seen:
+                    carry.append(p)
+                else:
+                    seen.add(key)
+                    now_batch.append(p)
+            try:
+                await self._write(now_batch)
+            except Exception:  # never lose the writer task
+                log.exception("chat group commit failed")
+                for p in now_batch:
+                    if not p.future.done():
+                        p.future.set_exception(RuntimeError("message could not be stored"))
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        fast = [p for p in batch if _fast_candidate(p.item)]
+        slow = [p for p in batch if not _fast_candidate(p.item)]
+        if fast:
+            try:
+                async with self.db.transaction() as session:
+                    results, fallback = await write_batch(session, [p.item for p in fast])
+            except Exception:
+                log.exception("chat batch failed; writing its messages one by one")
+                slow = fast + slow
+            else:
+                for p, result in zip(fast, results, strict=True):
+                    if result is None:
+                        slow.append(p)
+                    else:
+                        p.future.set_result(result)
+                self.batches += 1
+                self.written += len(fast) - fallback
+        for p in slow:
+            await self._one(p)
+
+    async def _one(self, p: _Pending) -> None:
+        """The one path, in a transaction of its own."""
+        try:
+            async with self.db.transaction() as session:
+                result = await write_one(session, p.item)
+        except Exception as exc:
+            if not p.future.done():
+                p.future.set_exception(exc)
+            if not isinstance(exc, OmnideskError):
+                log.exception("chat message failed")
+            return
+        if not p.future.done():
+            p.future.set_result(result)
+
+
+class Pipeline:
+    """A socket's frames that wait for the group commit, handled without blocking the
+    socket's reader (at most ``limit`` in flight; submission order is kept)."""
+
+    def __init__(self, limit: int = 64) -> None:
+        self._slots = asyncio.Semaphore(limit)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        await self._slots.acquire()
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._slots.release()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("chat frame failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for what is in flight (a closed socket's messages are still stored)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _conversation_key(item: ChatIn | ChatReply) -> uuid.UUID | None:
+    if isinstance(item, ChatReply):
+        return item.conversation_id
+    return item.conversation_id
+
+
+def _fast_candidate(item: ChatIn | ChatReply) -> bool:
+    if isinstance(item, ChatReply):
+        return not item.is_note
+    return (item.conversation_id is not None and not item.msg.attachment_ids
+            and not item.msg.new_conversation and item.msg.sent_at is None)
+
+
+async def write_one(session: AsyncSession, item: ChatIn | ChatReply) -> Written:
+    from omnidesk.conversations import service  # the one path
+
+    if isinstance(item, ChatReply):
+        conversation = await service.get_conversation(session, item.conversation_id,
+                                                      item.principal)
+        message, created = await service.reply(
+            session, conversation, body=item.body, sender_type=SenderType.agent,
+            sender_id=item.principal.user_id, author_name=item.principal.name,
+            is_note=item.is_note, client_id=item.client_id)
+        return Written(message_json(message, conversation), conversation.id,
+                       duplicate=not created)
+    received = await service.receive(session, item.msg, region=item.region)
+    return Written(message_json(received.message, received.conversation),
+                   received.conversation.id, duplicate=received.duplicate)
+
+
+_CONV_COLUMNS = (Conversation.id, Conversation.inbox_id, Conversation.contact_id,
+                 Conversation.channel, Conversation.status, Conversation.subject,
+                 Conversation.first_response_at, Conversation.priority,
+                 Conversation.last_seq, Conversation.message_count)
+
+
+async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
+                      ) -> tuple[list[Written | None], int]:
+    """Write the fast-path items (at most one per conversation); ``None`` marks an item
+    that must take the one path instead. Returns the results and how many fell back."""
+    from omnidesk.conversations.service import PRIORITY_NAMES, _push_after_commit, tier_of
+
+    now = utcnow()
+    ids = list({_conversation_key(i) for i in items if _conversation_key(i) is not None})
+    # One round trip: the conversations (row-locked on PostgreSQL), their timeline entries
+    # and their contacts' names and tiers.
+    stmt = (select(*_CONV_COLUMNS, Activity.id.label("activity_id"),
+                   Contact.name.label("contact_name"), Contact.tier.label("contact_tier"),
+                   Contact.vip_level.label("contact_vip"))
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .outerjoin(Activity, and_(Activity.conversation_id == Conversation.id,
+                                      Activity.source == CONVERSATION_SOURCE))
+            .where(Conversation.id.in_(ids)))
+    if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+        stmt = stmt.with_for_update(of=Conversation)
+    convs = {row.id: row for row in await session.execute(stmt)}
+    inboxes: dict[uuid.UUID, Any] = {}
+
+    async def inbox_of(inbox_id: uuid.UUID) -> Any:
+        if inbox_id not in inboxes:
+            from omnidesk.conversations.service import get_inbox
+            inboxes[inbox_id] = await get_inbox(session, inbox_id)
+        return inboxes[inbox_id]
+
+    results: list[Written | None] = [None] * len(items)
+    accepted: list[tuple[int, ChatIn | ChatReply, Any]] = []
+    for n, item in enumerate(items):
+        conv = convs.get(_conversation_key(item))
+        if conv is None or conv.activity_id is None:
+            continue  # the one path decides (and answers 404 where it must)
+        if isinstance(item, ChatIn):
+            if conv.status != ConversationStatus.open or conv.inbox_id != item.msg.inbox_id:
+                continue  # reopening, resuming a pending conversation: the one path
+        elif not item.principal.can_see_inbox(await inbox_of(conv.inbox_id)):
+            continue
+        accepted.append((n, item, conv))
+
+    # Retries: a client id seen before in that conversation is the stored message.
+    keyed = [(item, conv) for _, item, conv in accepted if _client_id(item)]
+    if keyed:
+        rows = await session.scalars(select(Message).where(
+            Message.conversation_id.in_([c.id for _, c in keyed]),
+            Message.external_id.in_([_client_id(i) for i, _ in keyed])))
+        stored = {(m.conversation_id, m.external_id): m for m in rows}
+        fresh = []
+        for n, item, conv in accepted:
+            m = stored.get((conv.id, _client_id(item)))
+            if m is None:
+                fresh.append((n, item, conv))
+            else:
+                results[n] = Written(message_json(m, conv), conv.id, duplicate=True)
+        accepted = fresh
+
+    inbound = [c for _, i, c in accepted if isinstance(i, ChatIn)]
+    replies = [c for _, i, c in accepted if isinstance(i, ChatReply)]
+
+    # SLA, as the one path does it: a customer message after the first answer starts the
+    # next-response clock (if none runs); an agent's answer stops first/next response.
+    answered = [c for c in inbound if c.first_response_at is not None]
+    if answered:
+        running = set(await session.scalars(
+            select(SlaTarget.subject_id).where(
+                SlaTarget.subject_id.in_([c.id for c in answered]),
+                SlaTarget.metric == "next_response", SlaTarget.stopped_at.is_(None))))
+        starting = [c for c in answered if c.id not in running]
+        if starting:
+            await sla.start_many(session, [sla.Subject(
+                kind="conversation", id=c.id, tier=tier_of(SimpleNamespace(
+                    tier=c.contact_tier, vip_level=c.contact_vip), c.priority),  # type: ignore[arg-type]
+                priority=PRIORITY_NAMES.get(c.priority, "normal"), case_type=None,
+                channel=c.channel) for c in starting], ["next_response"], at=now)
+    if replies:
+        await sla.stop_many(session, [c.id for c in replies],
+                            ["first_response", "next_response"], at=now)
+        first = [c.id for c in replies if c.first_response_at is None]
+        if first:
+            await session.execute(
+                update(Conversation).where(Conversation.id.in_(first),
+                                           Conversation.first_response_at.is_(None))
+                .values(first_response_at=now).execution_options(synchronize_session=False))
+
+    messages: list[dict[str, Any]] = []
+    conv_updates: list[dict[str, Any]] = []
+    act_updates: list[dict[str, Any]] = []
+    for n, item, conv in accepted:
+        seq, count = conv.last_seq + 1, conv.message_count + 1
+        if isinstance(item, ChatIn):
+            sender_type, body = SenderType.contact, item.msg.body
+            sender_id, author = conv.contact_id, conv.contact_name
+            external_id, data = item.msg.external_id, dict(item.msg.data)
+        else:
+            sender_type, body = SenderType.agent, item.body
+            sender_id, author = item.principal.user_id, item.principal.name
+            external_id, data = item.client_id, {}
+        row = {"id": new_id(), "conversation_id": conv.id, "seq": seq,
+               "sender_type": str(sender_type), "sender_id": sender_id, "author_name": author,
+               "body": body, "is_note": False, "external_id": external_id, "data": data,
+               "delivery_status": None, "created_at": now}
+        messages.append(row)
+        conv_updates.append({"id": conv.id, "last_seq": seq, "message_count": count,
+                             "last_message_at": now, "updated_at": now})
+        act_updates.append({"id": conv.activity_id, "contact_id": conv.contact_id,
+                            "summary": short(body), "occurred_at": now, "data": {
+                                "inbox_id": str(conv.inbox_id), "status": conv.status,
+                                "subject": conv.subject, "message_count": count,
+                                "last_sender": str(sender_type)}})
+        shape: Any = SimpleNamespace(id=conv.id, inbox_id=conv.inbox_id,
+                                     contact_id=conv.contact_id, channel=conv.channel)
+        payload = message_json(SimpleNamespace(**row), shape)  # type: ignore[arg-type]
+        results[n] = Written(payload, conv.id)
+        await emit(session, "message.created", {"message": payload})
+        _push_after_commit(session, shape, {"type": "message", "message": payload},
+                           to_visitor=True)
+    if messages:
+        await session.execute(update(Conversation), conv_updates)
+        await session.execute(insert(Message), messages)
+        await session.execute(update(Activity), act_updates)
+    return results, sum(1 for r in results if r is None)
+
+
+def _client_id(item: ChatIn | ChatReply) -> str | None:
+    return item.client_id if isinstance(item, ChatReply) else item.msg.external_id
+
+

@@ -1,0 +1,151 @@
+"""Group commit writes exactly what the one path writes.
+
+The same chat, message for message, goes once through ``receive``/``reply`` (one
+transaction each) and once through ``write_batch`` (the web-chat group commit); the
+stored messages, conversation counters, timeline entries, SLA clocks and owed outbox
+work must be the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from omnidesk.auth.service import Principal
+from omnidesk.channels.base import InboundMessage
+from omnidesk.conversations.batch import ChatIn, ChatReply, GroupWriter, write_batch, write_one
+from omnidesk.kit.db import Database
+from omnidesk.kit.time import utcnow
+from omnidesk.models import Activity, Conversation, Message, OutboxItem, SlaTarget
+from tests.sla.test_sla_policies_api import policies
+
+VISITORS = ["v-甲", "v-乙", "v-丙"]
+
+
+def agent() -> Principal:
+    return Principal(kind="user", id=uuid.uuid4(), name="Agent 王", role="agent",
+                     user_id=uuid.uuid4())
+
+
+def chat(inbox: str, visitor: str, body: str, conv: uuid.UUID | None,
+         client_id: str | None = None) -> ChatIn:
+    return ChatIn(InboundMessage(inbox_id=uuid.UUID(inbox), identities={"visitor_id": visitor},
+                                 body=body, external_id=client_id, contact_name="訪客"),
+                  region="CN", conversation_id=conv)
+
+
+def script(inbox: str, who: Principal, convs: dict[str, uuid.UUID | None]
+           ) -> list[list[ChatIn | ChatReply]]:
+    """Rounds of items, one per conversation per round (as a batch holds them)."""
+    rounds: list[list[ChatIn | ChatReply]] = []
+    for step in range(5):
+        items: list[ChatIn | ChatReply] = []
+        for v in VISITORS:
+            conv = convs[v]
+            assert conv is not None
+            if step in (0, 2):
+                items.append(chat(inbox, v, f"{v} 第{step}条 message", conv, f"{v}-{step}"))
+            elif step == 3:  # a retried frame: same client id as step 2
+                items.append(chat(inbox, v, f"{v} 第2条 message", conv, f"{v}-2"))
+            else:
+                items.append(ChatReply(who, conv, f"回复 {v} {step}", client_id=f"a-{v}-{step}"))
+        rounds.append(items)
+    return rounds
+
+
+async def snapshot(db: Database, inbox: str) -> dict[str, Any]:
+    async with db.transaction() as session:
+        convs = list(await session.scalars(select(Conversation).where(
+            Conversation.inbox_id == uuid.UUID(inbox)).order_by(Conversation.created_at)))
+        out: dict[str, Any] = {}
+        for n, c in enumerate(convs):
+            msgs = [(m.seq, m.sender_type, m.author_name, m.body, m.external_id, m.is_note,
+                     m.data) for m in await session.scalars(
+                select(Message).where(Message.conversation_id == c.id).order_by(Message.seq))]
+            act = await session.scalar(select(Activity).where(
+                Activity.external_id == str(c.id)))
+            assert act is not None
+            data = dict(act.data)
+            data.pop("inbox_id")
+            clocks = sorted((t.metric, t.stopped_at is None, t.state) for t in
+                            await session.scalars(select(SlaTarget).where(
+                                SlaTarget.subject_id == c.id)))
+            owed = sorted((o.event, o.handler) for o in await session.scalars(
+                select(OutboxItem)) if (o.payload.get("message") or {}).get(
+                    "conversation_id") == str(c.id))
+            out[str(n)] = {
+                "messages": msgs, "last_seq": c.last_seq, "count": c.message_count,
+                "status": c.status, "answered": c.first_response_at is not None,
+                "activity": (act.summary, data, act.contact_id == c.contact_id),
+                "clocks": clocks, "outbox": owed,
+                "last_message_at_set": c.last_message_at is not None}
+        return out
+
+
+async def test_group_commit_writes_what_the_one_path_writes(
+        client: httpx.AsyncClient, db: Database) -> None:
+    await policies(client)  # first/next response and resolution clocks on conversations
+    await client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook"})
+    one_inbox, batch_inbox = [
+        (await client.post("/api/v1/inboxes", json={"channel": "web_chat", "name": n})).json()[
+            "id"] for n in ("one", "batch")]
+    who = agent()
+    convs: dict[str, dict[str, uuid.UUID | None]] = {}
+    for inbox in (one_inbox, batch_inbox):  # the first message always takes the one path
+        convs[inbox] = {}
+        for v in VISITORS:
+            async with db.transaction() as session:
+                written = await write_one(session, chat(inbox, v, f"{v} 你好", None, f"{v}-x"))
+            convs[inbox][v] = written.conversation_id
+
+    for items in script(one_inbox, who, convs[one_inbox]):
+        for item in items:
+            async with db.transaction() as session:
+                await write_one(session, item)
+    for items in script(batch_inbox, who, convs[batch_inbox]):
+        async with db.transaction() as session:
+            results, fallback = await write_batch(session, items)
+        assert fallback == 0, "every item of the script is on the fast path"
+        assert all(r is not None for r in results)
+
+    one, batch = await snapshot(db, one_inbox), await snapshot(db, batch_inbox)
+    assert one == batch
+    first = one["0"]
+    assert [m[0] for m in first["messages"]] == [1, 2, 3, 4, 5]  # the retry stored once
+    assert ("next_response", False, "met") in first["clocks"]
+    assert first["answered"] and first["outbox"]
+
+
+async def test_writer_falls_back_to_the_one_path_and_reports_errors(
+        client: httpx.AsyncClient, db: Database) -> None:
+    inbox = (await client.post("/api/v1/inboxes", json={"channel": "web_chat", "name": "w"})
+             ).json()["id"]
+    writer = GroupWriter(db)
+    writer.start()
+    try:
+        first = await writer.submit(chat(inbox, "v-1", "hello", None, "c0"))
+        conv = first.conversation_id
+        # many at once: same conversation several times, plus a resolved conversation
+        async with db.transaction() as session:
+            c = await session.get(Conversation, conv)
+            assert c is not None
+            c.status, c.resolved_at = "resolved", utcnow()  # reopened by the next message
+        got = await asyncio.gather(*(writer.submit(chat(inbox, "v-1", f"m{i}", conv, f"c{i}"))
+                                     for i in range(1, 6)))
+        assert sorted(w.message["seq"] for w in got) == [2, 3, 4, 5, 6]
+        bad = ChatReply(agent(), uuid.uuid4(), "to nowhere")
+        try:
+            await writer.submit(bad)
+        except Exception as exc:  # the one path's 404
+            assert getattr(exc, "status", None) == 404
+        else:
+            raise AssertionError("a reply to an unknown conversation must fail")
+    finally:
+        await writer.stop()
+    async with db.transaction() as session:
+        c = await session.get(Conversation, conv)
+        assert c is not None and c.status == "open" and c.last_seq == 6
