@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -23,12 +24,21 @@ router = APIRouter(prefix="/api/v1", tags=["bot"])
 COME_BACK = timedelta(hours=24)
 
 
+class EmailAutoReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    inbox_ids: list[uuid.UUID] = []
+    intents: list[str] = []
+
+
 class BotSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     enabled: bool = True
     channels: list[str] = Field(default=["web_chat", "app_chat", "wechat"])
     always_human_tiers: list[str] = []
     max_unhelpful: int = Field(default=2, ge=1, le=5)
+    min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    email_auto_reply: EmailAutoReplyIn = EmailAutoReplyIn()
 
 
 @router.get("/bot/settings")
@@ -43,7 +53,7 @@ async def put_bot_settings(body: BotSettingsIn, session: SessionDep,
     if row is None:
         row = KbSetting(key=engine.SETTINGS_KEY)
         session.add(row)
-    row.value = body.model_dump()
+    row.value = body.model_dump(mode="json")
     return row.value
 
 

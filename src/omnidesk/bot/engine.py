@@ -22,8 +22,15 @@ __all__ = ["BotSession", "greet", "handoff", "on_customer_message", "settings"]
 from omnidesk.realtime.hub import publish
 
 SETTINGS_KEY = "bot"
-DEFAULTS: dict[str, Any] = {"enabled": True, "channels": ["web_chat", "app_chat", "wechat"],
-                            "always_human_tiers": [], "max_unhelpful": 2}
+DEFAULTS: dict[str, Any] = {
+    "enabled": True, "channels": ["web_chat", "app_chat", "wechat"],
+    "always_human_tiers": [], "max_unhelpful": 2,
+    # None: the threshold the classifier tuned on held-out training data
+    "min_confidence": None,
+    # E-mail: a confident answer goes out as an automatic reply only for these inboxes and
+    # intents (empty intents: any article intent), always with a way to reach a person.
+    "email_auto_reply": {"enabled": False, "inbox_ids": [], "intents": []},
+}
 BOT_NAME = "omnidesk bot"
 
 

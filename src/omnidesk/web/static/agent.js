@@ -60,9 +60,85 @@
       if (list) refreshList();
     } else if (frame.type === "conversation.updated") {
       if (list) refreshList();
-    } else if (frame.type === "call.ringing" || frame.type === "escalation" || frame.type === "reminder") {
+    } else if (frame.type === "call.ringing") {
+      screenPop(frame);
+    } else if (frame.type === "call.answered" || frame.type === "call.ended") {
+      var pop = document.getElementById("screenpop");
+      if (pop && frame.call && pop.dataset.call === String(frame.call.id)) {
+        if (frame.type === "call.ended") pop.remove(); else pop.dataset.state = "answered";
+      }
+    } else if (frame.type === "escalation" || frame.type === "reminder") {
       toast(frame.type);
     }
+  }
+
+  // The screen pop: who is calling, pushed with the ringing call (before it is answered),
+  // built from the frame alone (no request) and from text nodes only.
+  function label(name) { return (i18n && i18n.dataset[name]) || name; }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function section(title, items) {
+    var box = el("section");
+    box.appendChild(el("h3", null, title));
+    var ul = el("ul");
+    items.forEach(function (t) { ul.appendChild(el("li", null, t)); });
+    box.appendChild(ul);
+    return box;
+  }
+  function screenPop(frame) {
+    var started = performance.now();
+    var call = frame.call || {}, ctx = frame.context || {}, contact = ctx.contact || {};
+    var old = document.getElementById("screenpop");
+    if (old) old.remove();
+    var pop = el("aside", "screenpop");
+    pop.id = "screenpop";
+    pop.setAttribute("role", "dialog");
+    pop.setAttribute("aria-live", "assertive");
+    pop.setAttribute("aria-label", label("incomingCall"));
+    pop.dataset.call = String(call.id || call.call_id || "");
+    pop.dataset.state = "ringing";
+    var head = el("header");
+    head.appendChild(el("strong", "ring", label("incomingCall")));
+    head.appendChild(el("span", "caller", call.caller || call.from || call.caller_number || ""));
+    pop.appendChild(head);
+    var who = el("p", "who");
+    who.appendChild(el("b", "name", contact.name || label("unknownCaller")));
+    var tier = ctx.tier || (ctx.vip_level ? "VIP " + ctx.vip_level : "");
+    if (tier) who.appendChild(el("span", "badge tier", tier));
+    (ctx.organisations || []).slice(0, 1).forEach(function (o) {
+      who.appendChild(el("span", "org", o.name + (o.role ? " · " + o.role : "")));
+    });
+    pop.appendChild(who);
+    var failures = (ctx.recent_failures || []).slice(0, 3).map(function (f) {
+      return f.summary + (f.reason ? " — " + f.reason : "");
+    });
+    if (failures.length) pop.appendChild(section(label("failures"), failures)).className = "failures";
+    var cases = (ctx.open_cases || []).slice(0, 3).map(function (c) {
+      return (c.number ? "#" + c.number + " " : "") + (c.title || c.subject || "") + (c.stage ? " · " + c.stage : "");
+    });
+    if (cases.length) pop.appendChild(section(label("openCases"), cases));
+    var expiring = (ctx.expiring_products || []).slice(0, 3).map(function (p) {
+      return p.name + (p.expires_in_days !== undefined ? " · " + p.expires_in_days + "d" : "");
+    });
+    if (expiring.length) pop.appendChild(section(label("expiring"), expiring));
+    var actions = el("footer");
+    if (call.conversation_id) {
+      var open = el("a", "button primary", label("openConversation"));
+      open.href = "/agent/conversations/" + encodeURIComponent(call.conversation_id);
+      actions.appendChild(open);
+    }
+    var close = el("button", "button", label("dismiss"));
+    close.type = "button";
+    close.addEventListener("click", function () { pop.remove(); });
+    actions.appendChild(close);
+    pop.appendChild(actions);
+    pop.addEventListener("keydown", function (e) { if (e.key === "Escape") pop.remove(); });
+    document.body.appendChild(pop);
+    pop.dataset.renderMs = (performance.now() - started).toFixed(1);
   }
 
   function connect() {
