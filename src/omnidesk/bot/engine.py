@@ -62,6 +62,8 @@ async def greet(session: AsyncSession, conv: Conversation, first_text: str) -> N
         return
     if await session.get(BotSession, conv.id) is not None:
         return
+    if await model.current(session) is None:  # nothing trained: people answer
+        return
     ctx = await get_context(session, conv.contact_id)
     bot = BotSession(conversation_id=conv.id, contact_id=conv.contact_id,
                      channel=conv.channel, intents=[])
@@ -121,11 +123,16 @@ async def _answer(session: AsyncSession, conv: Conversation, bot: BotSession, te
         await handoff(session, conv, bot, "no_model", lang)
         return
     prediction = classifier.predict(text)
-    bot.intents = [*bot.intents, {"text": text[:500], "label": prediction.label,
+    config = await settings(session)
+    label, in_scope = prediction.label, bool(prediction.in_scope)
+    if config.get("min_confidence") is not None:  # the admin's threshold instead of the tuned one
+        label = label or (prediction.ranking[0][0] if prediction.ranking else None)
+        in_scope = prediction.confidence >= float(config["min_confidence"])
+    bot.intents = [*bot.intents, {"text": text[:500], "label": label,
                                   "confidence": round(float(prediction.confidence), 4),
-                                  "in_scope": bool(prediction.in_scope)}]
-    label = prediction.label or ""
-    if not prediction.in_scope or not label:
+                                  "in_scope": in_scope}]
+    label = label or ""
+    if not in_scope or not label:
         if not first:  # a first "hello" is answered by the greeting's options
             await handoff(session, conv, bot, "not_confident", lang)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from omnidesk.kit.text import normalize, to_simplified
@@ -71,8 +72,17 @@ def say(lang: str, key: str, **values: Any) -> str:
 
 
 def _matches(text: str, words: tuple[str, ...]) -> bool:
+    """Chinese words match anywhere; English ones as whole words ("no" is not in "know")."""
     norm = normalize(text).strip(" 。.!！?？~～")
-    return any(norm == w or (len(w) > 1 and w in norm) for w in words)
+    for w in words:
+        if norm == w:
+            return True
+        if w.isascii():
+            if re.search(rf"(?<![a-z']){re.escape(w)}(?![a-z'])", norm):
+                return True
+        elif len(w) > 1 and w in norm:
+            return True
+    return False
 
 
 def wants_human(text: str) -> bool:
