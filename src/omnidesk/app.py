@@ -40,6 +40,7 @@ from omnidesk.realtime.hub import Hub, set_hub
 from omnidesk.routing.endpoints import router as routing_router
 from omnidesk.scheduler import run_periodically
 from omnidesk.sla.endpoints import router as sla_router
+from omnidesk.web.admin_kb_views import router as admin_kb_router
 from omnidesk.web.admin_sla_views import router as admin_sla_router
 from omnidesk.web.admin_views import router as admin_router
 from omnidesk.web.agent_views import router as agent_views_router
@@ -128,6 +129,7 @@ ROUTERS = [
     supervisor_router,
     admin_router,
     admin_sla_router,
+    admin_kb_router,
     canned_router,
     portal_router,
 ]
