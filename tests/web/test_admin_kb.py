@@ -170,7 +170,7 @@ async def test_preview_is_the_safe_renderer(server: LiveServer, db: Database) ->
 
 
 async def test_list_filters_and_stale_for_the_owner(server: LiveServer, db: Database) -> None:
-    web, csrf = await signed_in(server, db, "admin", "owner@omnidesk.test")
+    web, _ = await signed_in(server, db, "admin", "owner@omnidesk.test")
     try:
         async with db.transaction() as s:
             me = await s.scalar(select(User).where(User.email == "owner@omnidesk.test"))
