@@ -19,8 +19,8 @@ from omnidesk.activity.endpoints import router as activity_router
 from omnidesk.auth.endpoints import router as auth_router
 from omnidesk.cases.endpoints import router as cases_router
 from omnidesk.cases.escalation_endpoints import router as escalations_router
+from omnidesk.channels import email, wechat
 from omnidesk.channels import registry as channel_registry
-from omnidesk.channels import wechat
 from omnidesk.channels.webchat.ws import router as chat_ws_router
 from omnidesk.config import Settings, get_settings
 from omnidesk.conversations.batch import GroupWriter
@@ -63,6 +63,7 @@ def install_handlers() -> None:
     webhooks.install()
     channel_registry.install()
     wechat.install()
+    email.install()
 
 
 @asynccontextmanager
@@ -89,9 +90,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                                 max_attempts=settings.outbox_max_attempts)
         task = asyncio.create_task(dispatcher.run_forever(), name="outbox")
         scans = asyncio.create_task(run_periodically(db, settings, stop_scans), name="scans")
+    mail = app.state.email = email.EmailServices(db, settings)
+    await mail.start(imap=settings.run_worker_in_process)
     try:
         yield
     finally:
+        await mail.stop()
         stop_scans.set()
         if scans is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from datetime import datetime
 from pathlib import Path
@@ -65,8 +66,12 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL + Redis).")] = 1,
+    smtp_port: Annotated[int | None, typer.Option(help="Also receive e-mail by SMTP here.")] = None,
 ) -> None:
     """Serve the API, websockets and UI (an embedded SQLite database migrates itself)."""
+    if smtp_port is not None:  # read by each worker's settings (OMNIDESK_SMTP_LISTEN)
+        os.environ["OMNIDESK_SMTP_LISTEN"] = f"{host}:{smtp_port}"
+        get_settings.cache_clear()
     settings = get_settings()
     if is_sqlite(settings.database_url):
         _migrate()

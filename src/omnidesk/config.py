@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None  # None: secure when the request is https
     # Realtime
     ws_resume_limit: int = 500
+    # E-mail: the inbound SMTP server ("HOST:PORT"; unset: not started) and its size limit
+    smtp_listen: str | None = None
+    smtp_max_bytes: int = 25 * 1024 * 1024
 
     @property
     def attachments_dir(self) -> Path:
