@@ -21,6 +21,8 @@ from omnidesk.cases.endpoints import router as cases_router
 from omnidesk.cases.escalation_endpoints import router as escalations_router
 from omnidesk.channels import email, wechat
 from omnidesk.channels import registry as channel_registry
+from omnidesk.channels import sms as sms_channel
+from omnidesk.channels import voice as voice_channel
 from omnidesk.channels.webchat.ws import router as chat_ws_router
 from omnidesk.config import Settings, get_settings
 from omnidesk.conversations.batch import GroupWriter
@@ -63,6 +65,7 @@ def install_handlers() -> None:
     webhooks.install()
     channel_registry.install()
     wechat.install()
+    sms_channel.install()
     email.install()
 
 
@@ -125,6 +128,8 @@ ROUTERS = [
     help_router,
     chat_ws_router,
     wechat.router,
+    voice_channel.router,
+    sms_channel.router,
     agent_ws_router,
     agent_views_router,
     case_views_router,

@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnidesk.kit.db import Database
 from omnidesk.kit.outbox import register
 from omnidesk.kit.time import utcnow
-from omnidesk.models import Attachment, Conversation, Identity, Inbox, Message, OutboxItem
+from omnidesk.models import (
+    Attachment,
+    Contact,
+    Conversation,
+    Identity,
+    Inbox,
+    Message,
+    OutboxItem,
+)
 
 HANDLER = "channels.deliver"
 OUTBOUND_SENDERS = {"agent", "bot", "system"}
@@ -32,6 +40,7 @@ class Outbound:
     # The customer's last message on this inbox (any conversation): reply windows (WeChat's
     # 48 hours) count from it, and it names the address the customer used on this inbox.
     last_inbound: Message | None = None
+    contact: Contact | None = None  # consent (SMS opt-out) and preferences
 
 
 @dataclass
@@ -87,7 +96,7 @@ async def _load(session: AsyncSession, message_id: uuid.UUID) -> Outbound | None
                Message.sender_type == "contact")
         .order_by(Message.created_at.desc()).limit(1))
     return Outbound(inbox, conversation, message, identities, attachments, parents,
-                    last_inbound)
+                    last_inbound, await session.get(Contact, conversation.contact_id))
 
 
 async def deliver(db: Database, item: OutboxItem) -> None:

@@ -21,6 +21,7 @@ from omnidesk.models.activity import (
 from omnidesk.models.auth import ApiToken, Team, TeamMember, User, UserSession
 from omnidesk.models.bot import BotSession, NluModel, NluUtterance
 from omnidesk.models.canned import CannedResponse
+from omnidesk.models.channels import Call, ChannelEvent, SmsPart
 from omnidesk.models.cases import (
     AuditEntry,
     Case,
@@ -63,10 +64,12 @@ __all__ = [
     "Base",
     "Booking",
     "BotSession",
+    "Call",
     "CannedResponse",
     "Case",
     "CaseLink",
     "CaseTransition",
+    "ChannelEvent",
     "Contact",
     "ContactMerge",
     "Conversation",
@@ -95,6 +98,7 @@ __all__ = [
     "SlaCalendar",
     "SlaPolicy",
     "SlaTarget",
+    "SmsPart",
     "Team",
     "TeamMember",
     "User",
