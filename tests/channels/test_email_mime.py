@@ -155,3 +155,12 @@ def test_tokens_subjects_and_config() -> None:
     assert parse_listen(":25") == ("127.0.0.1", 25)
     with pytest.raises(ValueError, match="HOST:PORT"):
         parse_listen("localhost:smtp")
+
+
+def test_raw_8bit_headers_in_utf8_and_gbk() -> None:
+    utf8 = "From: 王小明 <a@example.com>\r\nSubject: 宽带断线\r\n\r\nx\r\n".encode()
+    mail = parse(utf8)
+    assert mail.subject == "宽带断线" and mail.sender.name == "王小明"
+    gbk = "From: 陈大文 <b@example.com>\r\nSubject: 帐单有误\r\n\r\ny\r\n".encode("gbk")
+    mail = parse(gbk)
+    assert mail.subject == "帐单有误" and mail.sender.name == "陈大文"

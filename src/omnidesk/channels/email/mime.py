@@ -33,6 +33,17 @@ LOOP_HEADERS = ("auto-submitted", "precedence", "x-autoreply", "x-autorespond",
                 "x-failed-recipients", "x-loop")
 
 
+class _RawHeaders(email.policy.Compat32):
+    """compat32, but raw 8-bit header bytes stay a ``str`` (with surrogates) for
+    :func:`unsurrogate` to decode, instead of an undecodable ``Header`` object."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return value
+
+
+RAW_HEADERS = _RawHeaders()
+
+
 class MalformedMail(ValueError):
     """Cannot be read as a message from someone (kept in quarantine with the reason)."""
 
@@ -313,7 +324,7 @@ def parse(raw: bytes, *, envelope_sender: str | None = None) -> ParsedMail:
     """Parse one message. Raises :class:`MalformedMail` when it has no usable sender."""
     if not raw.strip():
         raise MalformedMail("empty message")
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    msg = email.message_from_bytes(raw, policy=RAW_HEADERS)
     if not msg.keys():
         raise MalformedMail("no header section")
     senders = _addresses(msg, "from") or _addresses(msg, "sender")
