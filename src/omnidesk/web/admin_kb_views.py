@@ -225,10 +225,11 @@ async def kb_update(request: Request, article_id: uuid.UUID, session: SessionDep
                     owner_id: Annotated[str, Form()] = "",
                     version: Annotated[str, Form()] = "") -> Response:
     article = await kb.get_article(session, article_id)
-    form: dict[str, Any] = {"title": title, "body": body, "locale": article.locale, "visibility": visibility,
-            "product": product, "tags": tags, "example_questions": example_questions,
-            "review_by": review_by, "status": status, "owner_id": owner_id,
-            "version": version, "group_id": str(article.group_id)}
+    form: dict[str, Any] = {
+        "title": title, "body": body, "locale": article.locale, "visibility": visibility,
+        "product": product, "tags": tags, "example_questions": example_questions,
+        "review_by": review_by, "status": status, "owner_id": owner_id,
+        "version": version, "group_id": str(article.group_id)}
     try:
         if version and version != str(article.version):
             raise Conflict(i18n.gettext(
