@@ -24,6 +24,7 @@ from omnidesk.kit.migrate import upgrade
 from omnidesk.kit.outbox import Dispatcher
 from omnidesk.knowledge.io import KbImportError, export_articles, import_articles, read_path
 from omnidesk.models import EventSource
+from omnidesk.nlu.cli import nlu_app
 from omnidesk.realtime.broker import RedisBroker
 from omnidesk.realtime.hub import Hub, set_hub
 from omnidesk.scheduler import run_periodically
@@ -43,6 +44,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(source_app, name="source")
 app.add_typer(sla_app, name="sla")
 app.add_typer(kb_app, name="kb")
+app.add_typer(nlu_app, name="nlu")
 
 
 def _fail(message: str) -> None:

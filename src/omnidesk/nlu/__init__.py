@@ -1,0 +1,1 @@
+"""Intent recognition for the bot, e-mail and voice routing: :mod:`.classifier`."""
