@@ -17,6 +17,8 @@ from omnidesk import __version__
 from omnidesk.accounts.endpoints import router as accounts_router
 from omnidesk.activity.endpoints import router as activity_router
 from omnidesk.auth.endpoints import router as auth_router
+from omnidesk.bot import handlers as bot_handlers
+from omnidesk.bot.endpoints import router as bot_router
 from omnidesk.cases.endpoints import router as cases_router
 from omnidesk.cases.escalation_endpoints import router as escalations_router
 from omnidesk.channels import email, wechat
@@ -65,6 +67,7 @@ def install_handlers() -> None:
     webhooks.install()
     channel_registry.install()
     wechat.install()
+    bot_handlers.install()
     sms_channel.install()
     email.install()
 
@@ -125,6 +128,7 @@ ROUTERS = [
     sla_router,
     routing_router,
     knowledge_router,
+    bot_router,
     help_router,
     chat_ws_router,
     wechat.router,

@@ -42,9 +42,7 @@ async def settings(session: AsyncSession) -> dict[str, Any]:
 async def _say(session: AsyncSession, conv: Conversation, body: str,
                data: dict[str, Any] | None = None) -> Message:
     message, _ = await reply(session, conv, body=body, sender_type="bot", sender_id=None,
-                             author_name=BOT_NAME)
-    if data:
-        message.data = {**message.data, **data}
+                             author_name=BOT_NAME, data=data)
     return message
 
 
@@ -182,9 +180,8 @@ async def handoff(session: AsyncSession, conv: Conversation, bot: BotSession, re
     lines += [f"- intent {i['label'] or '∅'} ({i['confidence']:.0%}): {i['text']}"
               for i in bot.intents[-5:]]
     lines += [f"- failure: {f['summary']}" for f in ctx["recent_failures"][:2]]
-    note, _ = await reply(session, conv, body="\n".join(lines), sender_type="bot",
-                          sender_id=None, author_name=BOT_NAME, is_note=True)
-    note.data = {**note.data, "handoff": handoff_data}
+    await reply(session, conv, body="\n".join(lines), sender_type="bot", sender_id=None,
+                author_name=BOT_NAME, is_note=True, data={"handoff": handoff_data})
     await _say(session, conv, texts.say(lang, "handoff"))
     frame = {"type": "conversation.handoff", "conversation_id": str(conv.id),
              "handoff": handoff_data, "context": ctx}

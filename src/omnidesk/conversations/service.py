@@ -280,8 +280,10 @@ async def reply(
     session: AsyncSession, conversation: Conversation, *, body: str, sender_type: str,
     sender_id: uuid.UUID | None, author_name: str | None, is_note: bool = False,
     client_id: str | None = None, attachment_ids: list[uuid.UUID] | None = None,
+    data: dict[str, Any] | None = None,
 ) -> tuple[Message, bool]:
-    """An agent's (or the bot's) answer or internal note; retried ``client_id`` → stored once."""
+    """An agent's (or the bot's) answer or internal note; retried ``client_id`` → stored once.
+    ``data`` (e.g. the bot's options) travels with the message to every screen."""
     check_body(body, len(attachment_ids or []))
     if client_id:
         existing = await session.scalar(select(Message).where(
@@ -291,7 +293,7 @@ async def reply(
     message = await _append(
         session, conversation, sender_type=sender_type, body=body, sender_id=sender_id,
         author_name=author_name, is_note=is_note, external_id=client_id,
-        attachment_ids=attachment_ids,
+        attachment_ids=attachment_ids, data=data,
     )
     if not is_note and sender_type == SenderType.agent:
         conversation.first_response_at = conversation.first_response_at or message.created_at

@@ -41,6 +41,7 @@ from sklearn.svm import LinearSVC
 
 from omnidesk.kit.text import normalize, words
 from omnidesk.nlu import embeddings
+from omnidesk.nlu.background import UTTERANCES
 
 FORMAT = 1
 MAGIC = b"omnidesk-nlu"
@@ -53,6 +54,7 @@ REPEAT_BELOW = 4000  # fewer examples than this: repeat the folds (up to MAX_REP
 MAX_REPEATS = 4
 RANKING = 5
 MAX_TEXT = 2000
+BACKGROUND = "\x00background"  # the class of everyday messages that are no intent
 
 
 class TrainingError(ValueError):
@@ -90,6 +92,8 @@ class _Core:
         self.classes: np.ndarray = np.array([])
         self.neighbours: np.ndarray | sparse.csr_matrix = np.zeros((0, 0))
         self.neighbour_labels: np.ndarray = np.array([], dtype=np.int64)
+        self.neighbour_is_intent: np.ndarray = np.array([], dtype=bool)
+        self.background = -1  # the index of the background class, if trained
         # the examples' unit word-TF-IDF rows, transposed (a term → its postings) for speed
         self.word_postings: sparse.csr_matrix = sparse.csr_matrix((0, 0))
 
@@ -117,8 +121,12 @@ class _Core:
         else:
             lexical = self.lexical_features(texts, fit=True)
         x = self.features(lexical, vecs)
-        self.word_postings = _unit_rows(self._word_block(lexical)).T.tocsr().astype(np.float32)
         self.classes, y = np.unique(labels, return_inverse=True)
+        found = np.flatnonzero(self.classes == BACKGROUND)
+        self.background = int(found[0]) if len(found) else -1
+        intent_rows = y != self.background
+        self.word_postings = _unit_rows(self._word_block(lexical))[intent_rows].T.tocsr().astype(
+            np.float32)
         if len(self.classes) == 2:  # LinearSVC is one score for two classes; keep two
             self.svm.fit(x, np.where(y == 1, 1, -1))
         else:
@@ -128,6 +136,7 @@ class _Core:
         else:
             self.neighbours = _unit_rows(lexical).astype(np.float32)
         self.neighbour_labels = y.astype(np.int64)
+        self.neighbour_is_intent = intent_rows
         return self
 
     def scores(self, texts: list[str], vecs: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -155,13 +164,14 @@ class _Core:
         if k == 0:
             return votes, np.zeros(n)
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        near = np.take_along_axis(sims, top, axis=1)
-        weights = np.clip(near, 0, None) ** 3
+        weights = np.clip(np.take_along_axis(sims, top, axis=1), 0, None) ** 3
         rows = np.repeat(np.arange(n), k)
         np.add.at(votes, (rows, self.neighbour_labels[top].ravel()), weights.ravel())
         total = votes.sum(axis=1, keepdims=True)
         votes = np.divide(votes, total, out=np.zeros_like(votes), where=total > 0)
-        return votes, near.max(axis=1).astype(np.float64)
+        intent_sims = sims[:, self.neighbour_is_intent]
+        nearest = (intent_sims.max(axis=1) if intent_sims.shape[1] else np.zeros(n))
+        return votes, nearest.astype(np.float64)
 
 
 def _unit_rows(x: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -176,6 +186,18 @@ def _softmax(z: np.ndarray, temperature: float) -> np.ndarray:
     e = np.exp(z)
     out: np.ndarray = e / e.sum(axis=1, keepdims=True)
     return out
+
+
+def _read(probs: np.ndarray, background: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The best intent's probability and index, and whether background beat every intent."""
+    intents = probs.copy()
+    if background >= 0:
+        intents[:, background] = -1.0
+    best = intents.argmax(axis=1)
+    top = intents[np.arange(len(best)), best]
+    said_background = (probs.argmax(axis=1) == background) if background >= 0 else (
+        np.zeros(len(best), bool))
+    return top, best, said_background
 
 
 def _fit_temperature(rows: list[tuple[np.ndarray, int]]) -> float:
@@ -253,7 +275,7 @@ class IntentClassifier:
 
     @property
     def labels(self) -> list[str]:
-        return [str(c) for c in self._core.classes]
+        return [str(c) for c in self._core.classes if c != BACKGROUND]
 
     @property
     def uses_embeddings(self) -> bool:
@@ -262,8 +284,8 @@ class IntentClassifier:
     # ------------------------------------------------------------------ training
     @classmethod
     def train(cls, texts: Sequence[str], labels: Sequence[str], *, oos_label: str | None = None,
-              target_precision: float = 0.9, seed: int = 0,
-              use_embeddings: bool = True) -> IntentClassifier:
+              target_precision: float = 0.9, seed: int = 0, use_embeddings: bool = True,
+              background: bool = True) -> IntentClassifier:
         if len(texts) != len(labels):
             raise TrainingError("texts and labels differ in length")
         if not 0.0 < target_precision <= 1.0:
@@ -275,32 +297,37 @@ class IntentClassifier:
         intents = sorted({label for _, label in known})
         if len(intents) < 2:
             raise TrainingError("training needs at least two intents with examples")
+        if BACKGROUND in intents:
+            raise TrainingError("a label may not start with a NUL character")
+        own_unknown = len(unknown)
+        if background:
+            unknown += [_clean(t) for t in UTTERANCES]
         x_text = [t for t, _ in known]
         y = np.array([label for _, label in known])
         all_text = x_text + unknown
+        labels_all = np.concatenate([y, np.array([BACKGROUND] * len(unknown))])
         vecs = embeddings.embed(all_text) if use_embeddings else None
 
         shared = _Core(use_embeddings)
         shared.chars.fit(all_text)
         shared.words.fit(all_text)
 
-        labels_all = np.concatenate([y, np.array([oos_label or ""] * len(unknown))])
-        is_unknown = np.r_[np.zeros(len(y), bool), np.ones(len(unknown), bool)]
         hide_intents = len(intents) >= 3  # each fold hides a fifth of the intents (at least one)
         # Small training sets give noisy held-out figures: repeat the folds with other splits.
         repeats = max(1, min(MAX_REPEATS, REPEAT_BELOW // max(len(all_text), 1)))
         rng = np.random.default_rng(seed)
         calibration: list[tuple[np.ndarray, int]] = []
-        held_scores: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # scores, nearest, truth
+        held: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
         for _ in range(repeats):
             fold = rng.integers(0, FOLDS, size=len(all_text))
             group_of = dict(zip(intents, rng.permutation(len(intents)) % FOLDS, strict=True))
             group = np.array([group_of[label] if hide_intents else -1 for label in y]
                              + [-2] * len(unknown))
             for k in range(FOLDS):
-                train_idx = np.flatnonzero((fold != k) & (group != k) & ~is_unknown)
+                train_idx = np.flatnonzero((fold != k) & (group != k))
                 test_idx = np.flatnonzero(fold == k)
-                if len(test_idx) == 0 or len(np.unique(labels_all[train_idx])) < 2:
+                trained = set(labels_all[train_idx]) - {BACKGROUND}
+                if len(test_idx) == 0 or len(trained) < 2:
                     continue
                 core = _Core(use_embeddings).fit(
                     [all_text[i] for i in train_idx], labels_all[train_idx],
@@ -308,34 +335,34 @@ class IntentClassifier:
                 z, nearest = core.scores([all_text[i] for i in test_idx],
                                          None if vecs is None else vecs[test_idx])
                 index = {c: j for j, c in enumerate(core.classes)}
-                truth = np.array([index.get(labels_all[i], -1) if not is_unknown[i] else -1
-                                  for i in test_idx])
-                for row, t in zip(z, truth, strict=True):
-                    if t >= 0:
-                        calibration.append((row, int(t)))
-                held_scores.append((z, nearest, truth))
+                truth = np.array([index.get(labels_all[i], -1) for i in test_idx])
+                calibration += [(row, int(t)) for row, t in zip(z, truth, strict=True) if t >= 0]
+                held.append((z, nearest, truth, core.background))
 
         temperature = _fit_temperature(calibration)
-        tops, nears, correct, unseen = [], [], [], []
-        for z, nearest, truth in held_scores:
-            p = _softmax(z, temperature)
-            tops.append(p.max(axis=1))
+        tops, nears, correct, unseen, rejected = [], [], [], [], []
+        for z, nearest, truth, bg in held:
+            top, best, said_background = _read(_softmax(z, temperature), bg)
+            tops.append(top)
             nears.append(nearest)
-            correct.append((p.argmax(axis=1) == truth) & (truth >= 0))
-            unseen.append(truth < 0)
+            is_intent = (truth >= 0) & (truth != bg)
+            correct.append((best == truth) & is_intent & ~said_background)
+            unseen.append(~is_intent)
+            rejected.append(said_background)
         top = np.concatenate(tops) if tops else np.array([])
         near = np.concatenate(nears) if nears else np.zeros((0, 2))
         ok = np.concatenate(correct) if correct else np.array([], bool)
         out = np.concatenate(unseen) if unseen else np.array([], bool)
-        calibrator = _fit_confidence(top, near, ok)
-        conf = _apply_confidence(calibrator, top, near)
+        said_bg = np.concatenate(rejected) if rejected else np.array([], bool)
+        calibrator = _fit_confidence(top[~said_bg], near[~said_bg], ok[~said_bg])
+        conf = np.where(said_bg, 0.0, _apply_confidence(calibrator, top, near))
         threshold, precision, coverage = pick_threshold(conf, ok, target_precision)
 
-        final = _Core(use_embeddings).fit(x_text, y, None if vecs is None else vecs[: len(y)],
-                                          fitted_vectorisers=shared)
+        final = _Core(use_embeddings).fit(all_text, labels_all, vecs, fitted_vectorisers=shared)
         seen = ~out
         metrics = {
-            "examples": len(x_text), "intents": len(intents), "oos_examples": len(unknown),
+            "examples": len(x_text), "intents": len(intents), "oos_examples": own_unknown,
+            "background_examples": len(unknown) - own_unknown,
             "target_precision": target_precision, "threshold": round(threshold, 4),
             "temperature": round(temperature, 4),
             "heldout_accuracy": round(float(ok[seen].mean()), 4) if seen.any() else None,
@@ -348,24 +375,28 @@ class IntentClassifier:
 
     # ---------------------------------------------------------------- prediction
     def analyse(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Each intent's probability, and the confidence that the top one is right."""
+        """Each class's probability, and the confidence that the top intent is right
+        (0 when the text reads as background: small talk, not an intent)."""
         clean = [_clean(t) for t in texts]
         vecs = self._core.vectors(clean) if self._core.use_embeddings else None
         z, nearest = self._core.scores(clean, vecs)
         probs = _softmax(z, self.temperature)
-        return probs, _apply_confidence(self.calibrator, probs.max(axis=1), nearest)
+        top, _, said_background = _read(probs, self._core.background)
+        conf = _apply_confidence(self.calibrator, top, nearest)
+        return probs, np.where(said_background, 0.0, conf)
 
     def predict_many(self, texts: Sequence[str]) -> list[Prediction]:
         if not texts:
             return []
         probs, confidences = self.analyse(texts)
         classes = self._core.classes
+        background = self._core.background
         out = []
         for row, conf in zip(probs, confidences, strict=True):
-            top = np.argsort(-row)[:RANKING]
-            ranking = [(str(classes[j]), round(float(row[j]), 4)) for j in top]
+            order = [j for j in np.argsort(-row) if j != background][:RANKING]
+            ranking = [(str(classes[j]), round(float(row[j]), 4)) for j in order]
             confidence = float(conf)
-            in_scope = confidence >= self.threshold
+            in_scope = confidence >= self.threshold and confidence > 0.0
             out.append(Prediction(label=ranking[0][0] if in_scope else None,
                                   confidence=confidence, in_scope=in_scope, ranking=ranking))
         return out
