@@ -44,6 +44,7 @@ from omnidesk.realtime.hub import Hub, set_hub
 from omnidesk.routing.endpoints import router as routing_router
 from omnidesk.scheduler import run_periodically
 from omnidesk.sla.endpoints import router as sla_router
+from omnidesk.web.admin_bot_views import router as admin_bot_router
 from omnidesk.web.admin_kb_views import router as admin_kb_router
 from omnidesk.web.admin_sla_views import router as admin_sla_router
 from omnidesk.web.admin_views import router as admin_router
@@ -143,6 +144,7 @@ ROUTERS = [
     admin_router,
     admin_sla_router,
     admin_kb_router,
+    admin_bot_router,
     canned_router,
     portal_router,
 ]
