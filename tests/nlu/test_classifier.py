@@ -88,3 +88,26 @@ def test_threshold_is_the_lowest_meeting_the_target() -> None:
     assert threshold == 0.6 and precision == 0.8 and coverage == 5 / 6
     threshold, precision, _ = pick_threshold(conf, ok, 1.0)
     assert threshold == 0.8 and precision == 1.0
+
+
+def test_fast_features_equal_the_vectorisers(model: IntentClassifier) -> None:
+    """The prediction path applies the fitted vocabularies itself; it must give exactly
+    what scikit-learn's transform gives."""
+    import numpy as np
+    from scipy import sparse
+
+    from omnidesk.nlu.classifier import _clean
+
+    core = model._core
+    texts = [_clean(t) for t in ("支付失敗了怎麼辦", "my broadband is down again", "", "?!",
+                                 "宽带 broadband 寬頻 ok", "")]
+    fast = core.lexical_features(texts)
+    slow = sparse.hstack([core.chars.transform(texts), core.words.transform(texts)],
+                         format="csr")
+    assert fast.shape == slow.shape
+    assert np.allclose(fast.toarray(), slow.toarray(), atol=1e-6)
+    x = core.features(fast, core.vectors(texts))
+    assert np.allclose(x @ core.svm.coef_.T + core.svm.intercept_,
+                       core.svm.decision_function(x), atol=1e-6)
+    offset = len(core.chars.vocabulary_)
+    assert np.allclose(core._word_block(fast).toarray(), fast.toarray()[:, offset:])

@@ -101,11 +101,51 @@ class _Core:
         return embeddings.embed(texts)
 
     def lexical_features(self, texts: list[str], fit: bool = False) -> sparse.csr_matrix:
+        """Character and word TF-IDF rows, side by side (unit length each)."""
         if fit:
             blocks = [self.chars.fit_transform(texts), self.words.fit_transform(texts)]
-        else:
-            blocks = [self.chars.transform(texts), self.words.transform(texts)]
-        return sparse.hstack(blocks, format="csr")
+            return sparse.hstack(blocks, format="csr")
+        # The fitted vocabularies applied directly: the same numbers as the vectorisers'
+        # transform() (tested), without its per-call validation (a few ms per utterance).
+        tables = self._tables()
+        indptr, indices, values = [0], [], []
+        for text in texts:
+            offset = row_nnz = 0
+            for analyse, vocabulary, idf in tables:
+                counts: dict[int, int] = {}
+                for term in analyse(text):
+                    j = vocabulary.get(term)
+                    if j is not None:
+                        counts[j] = counts.get(j, 0) + 1
+                if counts:
+                    idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+                    tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+                    weights = (1.0 + np.log(tf)) * idf[idx]
+                    weights /= np.sqrt(np.dot(weights, weights))
+                    order = np.argsort(idx)
+                    indices.append(idx[order] + offset)
+                    values.append(weights[order])
+                    row_nnz += len(idx)
+                offset += len(vocabulary)
+            indptr.append(indptr[-1] + row_nnz)
+        width = sum(len(vocabulary) for _, vocabulary, _ in tables)
+        return sparse.csr_matrix(
+            (np.concatenate(values) if values else np.zeros(0, np.float32),
+             np.concatenate(indices) if indices else np.zeros(0, np.int64), indptr),
+            shape=(len(texts), width), dtype=np.float32)
+
+    def _tables(self) -> list[tuple[Any, dict[str, int], np.ndarray]]:
+        if getattr(self, "_cached_tables", None) is None:
+            self._cached_tables = [
+                (v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64))
+                for v in (self.chars, self.words)]
+        tables: list[tuple[Any, dict[str, int], np.ndarray]] = self._cached_tables
+        return tables
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_cached_tables", None)  # analysers are rebuilt after loading
+        return state
 
     def features(self, lexical: sparse.csr_matrix, vecs: np.ndarray | None) -> sparse.csr_matrix:
         if self.use_embeddings and vecs is not None:
@@ -143,18 +183,24 @@ class _Core:
         """Fused scores per intent, and each text's similarity to its nearest example
         (two columns: by sentence vectors, and by words)."""
         lexical = self.lexical_features(texts)
-        decision = np.asarray(self.svm.decision_function(self.features(lexical, vecs)),
-                              dtype=np.float64)
+        x = self.features(lexical, vecs)
+        decision = np.asarray(x @ self.svm.coef_.T, dtype=np.float64) + self.svm.intercept_
         if decision.ndim == 1:
             decision = np.stack([-decision, decision], axis=1)
         query = vecs if (self.use_embeddings and vecs is not None) else _unit_rows(lexical)
         votes, nearest = self._votes(query)
-        word_sims = _unit_rows(self._word_block(lexical)) @ self.word_postings
+        word_sims = self._word_block(lexical) @ self.word_postings
         word_nearest = np.asarray(word_sims.max(axis=1).todense()).ravel()
         return decision + KNN_WEIGHT * votes, np.stack([nearest, word_nearest], axis=1)
 
     def _word_block(self, lexical: sparse.csr_matrix) -> sparse.csr_matrix:
-        return lexical[:, len(self.chars.vocabulary_):]
+        """The word columns (already unit length per row: each block is normalised)."""
+        offset = len(self.chars.vocabulary_)
+        keep = lexical.indices >= offset
+        kept_before = np.r_[0, np.cumsum(keep)]
+        indptr = kept_before[lexical.indptr]
+        return sparse.csr_matrix((lexical.data[keep], lexical.indices[keep] - offset, indptr),
+                                 shape=(lexical.shape[0], lexical.shape[1] - offset))
 
     def _votes(self, query: np.ndarray | sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
         sims = query @ self.neighbours.T
