@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.auth.service import do_create_token
+from omnidesk.demo.knowledge import write_knowledge
 from omnidesk.demo.plan import build_plan
 from omnidesk.demo.specs import Plan
 from omnidesk.demo.staff import ADMIN_EMAIL, AGENT_KEY, DEMO_PASSWORD, STAFF, TOKEN_NAME
@@ -116,10 +117,12 @@ async def _write(session: AsyncSession, plan: Plan, admin_password: str,
     await restamp.apply(session)
     calls = write_calls(written, plan.calls, session)
     events = await write_events(session, plan.events)
+    knowledge = await write_knowledge(session, users, now)
     await drop_owed_side_effects(session, before)
     counts = {"users": len(users), "contacts": len(contacts), "organisations": orgs,
               "conversations": len(plan.conversations), "messages": messages,
-              "events": events, "calls": calls}
+              "events": events, "calls": calls, "articles": knowledge.articles,
+              "intents": knowledge.intents}
     return users["admin"], counts
 
 
