@@ -264,7 +264,8 @@ def _fit_temperature(rows: list[tuple[np.ndarray, int]]) -> float:
 def _confidence_features(top_probability: np.ndarray, nearest: np.ndarray) -> np.ndarray:
     logp = np.log(np.clip(top_probability, 1e-6, 1.0))
     near = np.clip(nearest, 0.0, 1.0)
-    return np.column_stack([logp, near, logp * near[:, 0]])
+    return np.column_stack([logp, near, logp * near[:, 0], logp * near[:, 1],
+                            near[:, 0] * near[:, 1]])
 
 
 def _fit_confidence(top_probability: np.ndarray, nearest: np.ndarray,
