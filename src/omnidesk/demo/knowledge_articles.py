@@ -180,7 +180,8 @@ ROAMING = ArticleSpec(
             "- 在国外接听电话也收费，可设置呼叫转移到语音信箱。\n"
             "- 欠费会停止漫游，出发前请保证余额充足或开通自动缴费。",
             ("去日本要开漫游吗", "出国流量包怎么买", "国际漫游怎么开通", "香港能用我的手机号吗",
-             "下周去东京 手机咋办", "漫游费太贵了有没有套餐", "到国外没信号是不是没开漫游")),
+             "下周去东京 手机咋办", "漫游费太贵了有没有套餐", "到国外没信号是不是没开漫游",
+             "去泰国玩流量怎么办")),
         "zh-TW": Text(
             "出國前如何開通國際漫遊",
             "出發前在 App →「申辦」→「國際及港澳漫遊」開通漫遊，並依目的地購買漫遊上網包"
@@ -400,7 +401,7 @@ PORTING = ArticleSpec(
             "you can ask for the remaining balance back.",
             ("how do I port my number to another carrier", "keep my number and switch "
              "provider", "get the porting code", "why can't I port out", "how long does "
-             "number transfer take")),
+             "number transfer take", "switching to another network, what do I need")),
     })
 
 CANCEL = ArticleSpec(
@@ -542,10 +543,9 @@ ENTERPRISE = ArticleSpec(
              "大量新增成員有範本嗎", "員工離職門號要怎麼移出公司帳戶", "想換管理員")),
         "en": Text(
             "Enterprise accounts: add or remove members",
-            "An enterprise account's administrator signs in to the business portal → "
-            "*Members* to add people, give them a number and plan and set spending limits; "
-            "the new member confirms by text. Changing the administrator needs an "
-            "authorisation signed by the decision maker.\n\n"
+            "Your company's administrator adds people in the business portal → *Members*: "
+            "a number, a plan and a spending limit each; the new member confirms by text. A "
+            "new administrator needs an authorisation signed by the decision maker.\n\n"
             "## Add members\n\n"
             "1. Business portal (or the app, switched to your company) → *Members* → *Add*.\n"
             "2. Name, mobile number, department and plan; for many people, import the Excel "
@@ -557,7 +557,8 @@ ENTERPRISE = ArticleSpec(
             "approves it within one working day.",
             ("how do I add an employee to our company account", "add members to enterprise "
              "account", "make someone else admin of our account", "remove a staff member who "
-             "left", "bulk add users template")),
+             "left", "bulk add users template",
+             "how do we give a new hire a company phone line")),
     })
 
 BILL_DISPUTE = ArticleSpec(
@@ -655,7 +656,7 @@ COMPLAINT_PROCESS = ArticleSpec(
             "- 先致歉、复述问题，再说明下一步和回电时间。\n"
             "- 工信部申诉件当天必须联系客户。",
             ("客户说要投诉到工信部怎么处理", "投诉工单要升级给谁", "客户要求赔偿能承诺吗",
-             "二次来电的投诉怎么办", "投诉多久要回电")),
+             "二次来电的投诉怎么办", "投诉多久要回电", "客户情绪很激动要挂电话怎么办")),
     }, visibility="internal")
 
 BROADBAND_DISPATCH = ArticleSpec(
@@ -672,7 +673,7 @@ BROADBAND_DISPATCH = ArticleSpec(
             "- 案例 → 派工单 → 部门「宽带装维」，填写地址、联系电话、可上门时段。\n"
             "- 普通 24 小时、加急 4 小时；超时系统会自动升级。",
             ("宽带报修怎么派单", "光猫红灯要派给哪个部门", "VIP宽带故障可以加急吗",
-             "片区批量故障怎么查", "宽带工单超时了怎么办")),
+             "片区批量故障怎么查", "宽带工单超时了怎么办", "客户欠费停机还能派宽带单吗")),
     }, visibility="internal")
 
 ARTICLES: tuple[ArticleSpec, ...] = (
