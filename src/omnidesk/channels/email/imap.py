@@ -17,6 +17,7 @@ import contextlib
 import imaplib
 import logging
 import re
+import socket
 import ssl
 import uuid
 from dataclasses import dataclass
@@ -122,6 +123,13 @@ def close(conn: imaplib.IMAP4) -> None:
         conn.shutdown()
 
 
+def interrupt(conn: imaplib.IMAP4) -> None:
+    """Wake a thread blocked reading (IDLE) without taking its reader's lock: shut the
+    socket down; that thread then fails and closes the connection itself."""
+    with contextlib.suppress(OSError):
+        conn.sock.shutdown(socket.SHUT_RDWR)
+
+
 class ImapPoller:
     """One polling loop per e-mail inbox with IMAP configured, kept in step with the
     inboxes' configuration."""
@@ -140,7 +148,7 @@ class ImapPoller:
     async def stop(self) -> None:
         self._stop.set()
         for conn in list(self._open.values()):
-            close(conn)  # unblocks a thread waiting in IDLE
+            interrupt(conn)  # unblocks a thread waiting in IDLE
         tasks = [t for _, t in self._loops.values()]
         if self._task is not None:
             tasks.append(self._task)
@@ -164,9 +172,9 @@ class ImapPoller:
             for inbox_id, (cfg, task) in list(self._loops.items()):
                 if wanted.get(inbox_id) != cfg or task.done():
                     task.cancel()
-                    conn = self._open.pop(inbox_id, None)
+                    conn = self._open.get(inbox_id)
                     if conn is not None:
-                        close(conn)
+                        interrupt(conn)
                     del self._loops[inbox_id]
             for inbox_id, imap_cfg in wanted.items():
                 if inbox_id not in self._loops and imap_cfg is not None:
