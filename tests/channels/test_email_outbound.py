@@ -8,12 +8,12 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
+from omnidesk.bot import model as bot_model
 from omnidesk.channels.email import autoreply, threads
 from omnidesk.config import Settings, get_settings
 from omnidesk.kit.db import Database
@@ -143,19 +143,6 @@ async def test_refused_recipient_fails_permanently_with_the_reason(
     assert capture.caught == []
 
 
-class StubClassifier:
-    """Stands in for omnidesk.nlu's IntentClassifier (predict → Prediction)."""
-
-    def __init__(self, label: str, confidence: float) -> None:
-        self.label, self.confidence = label, confidence
-        self.seen: list[str] = []
-
-    def predict(self, text: str) -> Any:
-        self.seen.append(text)
-        return SimpleNamespace(label=self.label, confidence=self.confidence, in_scope=True,
-                               ranking=[(self.label, self.confidence)])
-
-
 async def test_confident_intent_gets_an_automatic_answer_but_never_auto_mail(
     client: httpx.AsyncClient, server: LiveServer, capture: CaptureSmtp, db: Database,
     monkeypatch: pytest.MonkeyPatch
@@ -166,15 +153,26 @@ async def test_confident_intent_gets_an_automatic_answer_but_never_auto_mail(
     async with db.transaction() as session:
         session.add(Article(group_id=group, locale="zh-CN", title="光猫重启",
                             body="拔掉光猫电源，等待 30 秒后重新插上。\n\n更多步骤……",
-                            status="published", visibility="public"))
+                            status="published", visibility="public",
+                            example_questions=["宽带断了怎么办", "家里上不了网", "光猫红灯亮了",
+                                               "宽带连不上", "网络一直掉线"]))
+        session.add(Article(group_id=uuid.uuid4(), locale="zh-CN", title="如何开具发票",
+                            body="登录网上营业厅，选择电子发票下载。", status="published",
+                            visibility="public",
+                            example_questions=["我要开发票", "发票在哪里下载", "电子发票怎么获取",
+                                               "怎么开增值税发票", "帮我开一张发票"]))
         session.add(KbSetting(key="bot", value={"email_auto_reply": {
             "enabled": True, "inbox_ids": [inbox["id"]], "intents": []}}))
-    stub = StubClassifier(f"article:{group}", 0.93)
+    async with db.transaction() as session:
+        await bot_model.do_train(session)  # the real intent classifier
+    seen: list[int] = []
+    real = autoreply.current_classifier
 
-    async def current(_: Any) -> StubClassifier:
-        return stub
+    async def counting(session: Any) -> Any:
+        seen.append(1)
+        return await real(session)
 
-    monkeypatch.setattr(autoreply, "current_classifier", current)
+    monkeypatch.setattr(autoreply, "current_classifier", counting)
     port = port_of(server)
     ask = simple("宽带断线", "宽带断了怎么办？", message_id="q1@example.com")
     assert (await deliver(port, ask, [SUPPORT]))[0] == 250
@@ -191,14 +189,14 @@ async def test_confident_intent_gets_an_automatic_answer_but_never_auto_mail(
     # Automatic mail asking the same: stored, classified not at all, never answered.
     ooo = simple("宽带断线", "宽带断了怎么办？", message_id="q2@example.com",
                  sender="robot@example.com", headers="Auto-Submitted: auto-replied\r\n")
-    seen = len(stub.seen)
+    classified = len(seen)
     assert (await deliver(port, ooo, [SUPPORT]))[0] == 250
-    assert len(stub.seen) == seen
+    assert len(seen) == classified
     # Below the admin's threshold: no answer either.
     async with db.transaction() as session:
         row = await session.get(KbSetting, "bot")
         assert row is not None
-        row.value = {**row.value, "min_confidence": 0.95}
+        row.value = {**row.value, "min_confidence": 0.999}
     unsure = simple("宽带", "宽带断了怎么办？", message_id="q3@example.com",
                     sender="third@example.com")
     assert (await deliver(port, unsure, [SUPPORT]))[0] == 250

@@ -138,27 +138,27 @@ async def _answer(session: AsyncSession, conv: Conversation, bot: BotSession, te
     if not label.startswith(model.ARTICLE):
         await handoff(session, conv, bot, f"intent:{label}", lang)
         return
-    article = await _article_for(session, uuid.UUID(label[len(model.ARTICLE):]), lang)
+    article = await article_for(session, uuid.UUID(label[len(model.ARTICLE):]), lang)
     if article is None:
         await handoff(session, conv, bot, "article_unavailable", lang)
         return
     bot.state, bot.last_article_id, bot.answered_at = "awaiting", article.id, utcnow()
-    summary = _summary(article.body)
-    await _say(session, conv, texts.say(lang, "answer", summary=summary,
+    short = summary(article.body)
+    await _say(session, conv, texts.say(lang, "answer", summary=short,
                                         url=f"/help/articles/{article.id}"),
                {"bot": {"kind": "answer", "article_id": str(article.id), "intent": label,
                         "confidence": round(float(prediction.confidence), 4)},
                 "options": ["是" if lang != "en" else "yes", "否" if lang != "en" else "no"]})
 
 
-async def _article_for(session: AsyncSession, group_id: uuid.UUID, lang: str) -> Article | None:
+async def article_for(session: AsyncSession, group_id: uuid.UUID, lang: str) -> Article | None:
     rows = list(await session.scalars(select(Article).where(
         Article.group_id == group_id, Article.status == "published",
         Article.visibility == "public")))
     return next((a for a in rows if a.locale == lang), rows[0] if rows else None)
 
 
-def _summary(body: str, limit: int = 240) -> str:
+def summary(body: str, limit: int = 240) -> str:
     paragraph = next((p.strip() for p in body.split("\n\n") if p.strip()), body.strip())
     return paragraph if len(paragraph) <= limit else paragraph[: limit - 1] + "…"
 

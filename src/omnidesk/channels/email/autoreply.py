@@ -14,24 +14,17 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnidesk.bot import engine
+from omnidesk.bot import model as bot_model
 from omnidesk.conversations.service import reply
 from omnidesk.kit.text import to_simplified
-from omnidesk.models import Article, Conversation, KbSetting, Message
-
-try:  # the classifier package (omnidesk.nlu) behind the bot's model store
-    from omnidesk.bot import model as bot_model
-except ImportError:  # not installed: no intents, no automatic answers
-    bot_model = None  # type: ignore[assignment]
+from omnidesk.models import Conversation, Message
 
 ARTICLE = "article:"
 BOT_NAME = "omnidesk bot"
 SUMMARY_LIMIT = 400
-DEFAULTS: dict[str, Any] = {"min_confidence": None,
-                            "email_auto_reply": {"enabled": False, "inbox_ids": [],
-                                                 "intents": []}}
 TEXT = {
     "zh-CN": ("您好！关于您的来信，以下解答或许能帮到您：\n\n{summary}\n\n详情：{url}\n\n"
               "这是一封自动回复。如果问题仍未解决，直接回复本邮件即可，客服人员会尽快为您处理。"),
@@ -55,13 +48,10 @@ class Intent:
 
 
 async def bot_settings(session: AsyncSession) -> dict[str, Any]:
-    row = await session.get(KbSetting, "bot")
-    return {**DEFAULTS, **(row.value if row else {})}
+    return await engine.settings(session)
 
 
 async def current_classifier(session: AsyncSession) -> Any | None:
-    if bot_model is None:
-        return None
     return await bot_model.current(session)
 
 
@@ -103,18 +93,6 @@ def allowed(settings: dict[str, Any], inbox_id: uuid.UUID, intent: Intent | None
     return not intents or intent.label in intents
 
 
-async def _article(session: AsyncSession, group_id: uuid.UUID, lang: str) -> Article | None:
-    rows = list(await session.scalars(select(Article).where(
-        Article.group_id == group_id, Article.status == "published",
-        Article.visibility == "public")))
-    return next((a for a in rows if a.locale == lang), rows[0] if rows else None)
-
-
-def summary_of(body: str, limit: int = SUMMARY_LIMIT) -> str:
-    paragraph = next((p.strip() for p in body.split("\n\n") if p.strip()), body.strip())
-    return paragraph if len(paragraph) <= limit else paragraph[: limit - 1] + "…"
-
-
 async def answer(session: AsyncSession, conversation: Conversation, intent: Intent,
                  text: str, public_url: str) -> Message | None:
     """Send the article's answer as the bot (delivered by the e-mail adapter)."""
@@ -123,11 +101,12 @@ async def answer(session: AsyncSession, conversation: Conversation, intent: Inte
     except ValueError:
         return None
     lang = language_of(text)
-    article = await _article(session, group_id, lang)
+    article = await engine.article_for(session, group_id, lang)
     if article is None:
         return None
     url = f"{public_url}/help/articles/{article.id}"
-    body = TEXT.get(lang, TEXT["en"]).format(summary=summary_of(article.body), url=url)
+    body = TEXT.get(lang, TEXT["en"]).format(
+        summary=engine.summary(article.body, SUMMARY_LIMIT), url=url)
     message, _ = await reply(session, conversation, body=body, sender_type="bot",
                              sender_id=None, author_name=BOT_NAME)
     message.data = {**message.data, "bot": {
