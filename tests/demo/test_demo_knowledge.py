@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import func, select
 from websockets.asyncio.client import connect
 
+from omnidesk.config import Settings
 from omnidesk.demo import seed
 from omnidesk.demo.knowledge import SYNONYMS, UTTERANCES
 from omnidesk.demo.knowledge_articles import ARTICLES, BROADBAND
@@ -124,10 +125,16 @@ async def _check_bot(server: LiveServer, db: Database) -> None:
     assert BROADBAND.texts["zh-CN"].body.split("\n\n")[0][:30] in message["body"]
 
 
-async def test_demo_seeds_a_help_centre_and_a_trained_bot(
-        db: Database, server: LiveServer, anon: httpx.AsyncClient) -> None:
-    logins = await seed(db)
+async def test_demo_seeds_a_help_centre_and_a_trained_bot(db: Database,
+                                                         settings: Settings) -> None:
+    logins = await seed(db)  # as `omnidesk demo` does: seed, then serve
     broadband = await _check_articles(db, logins.counts)
-    await _check_search(anon, broadband, db, logins.api_token)
     await _check_model(db, broadband, logins.counts["intents"])
-    await _check_bot(server, db)
+    server = LiveServer(settings)
+    await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as anon:
+            await _check_search(anon, broadband, db, logins.api_token)
+        await _check_bot(server, db)
+    finally:
+        await server.stop()
