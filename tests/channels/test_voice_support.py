@@ -46,10 +46,11 @@ async def post_signed(anon: httpx.AsyncClient, url: str, payload: Any, *,
 
 
 async def call_event(anon: httpx.AsyncClient, inbox: dict[str, Any], event: str, call_id: str,
-                     *, seconds: int = 0, **fields: Any) -> httpx.Response:
+                     *, seconds: int = 0, ts: int | None = None,
+                     **fields: Any) -> httpx.Response:
     payload = {"event": event, "call_id": call_id,
                "at": (T0 + timedelta(seconds=seconds)).isoformat(), **fields}
-    return await post_signed(anon, f"/channels/voice/{inbox['id']}/events", payload)
+    return await post_signed(anon, f"/channels/voice/{inbox['id']}/events", payload, ts=ts)
 
 
 def ari(name: str, **values: Any) -> dict[str, Any]:
