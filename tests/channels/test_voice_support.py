@@ -1,13 +1,11 @@
 """Shared by the voice and SMS tests: signing like a PBX or gateway, inboxes, recorded ARI
-events, and a stand-in for the intent classifier (``omnidesk.nlu`` is not written yet; the
-stand-in honours its interface). No tests here."""
+events. No tests here."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from string import Template
@@ -78,25 +76,3 @@ async def timeline(client: httpx.AsyncClient, contact_id: str,
     return list(r.json()["items"])
 
 
-@dataclass
-class Prediction:
-    label: str | None
-    confidence: float
-    in_scope: bool
-    ranking: list[tuple[str, float]] = field(default_factory=list)
-
-
-class KeywordClassifier:
-    """Stands in for ``omnidesk.nlu.classifier.IntentClassifier`` (same ``predict``)."""
-
-    def __init__(self, intents: dict[str, str]) -> None:
-        self.intents = intents  # keyword → label
-        self.seen: list[str] = []
-
-    def predict(self, text: str) -> Prediction:
-        self.seen.append(text)
-        for word, label in self.intents.items():
-            if word in text:
-                return Prediction(label, 0.93, True, [(label, 0.93)])
-        first = next(iter(self.intents.values()))
-        return Prediction(None, 0.21, False, [(first, 0.21)])

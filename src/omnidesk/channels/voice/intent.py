@@ -1,28 +1,22 @@
 """What the caller said they need: the IVR's transcript through the bot's intent model.
 
-The classifier (``omnidesk.nlu``) is written against :mod:`omnidesk.bot.model`'s
-interface: ``await model.current(session)`` gives the trained classifier or None, and
-``classifier.predict(text)`` a prediction with ``label``, ``confidence``, ``in_scope`` and
-``ranking``. No model (or an unsure one) means no intent: routing falls back to the inbox's
-team, a human.
+``await model.current(session)`` gives the trained classifier (``omnidesk.nlu``) or None,
+and ``classifier.predict(text)`` a prediction with ``label``, ``confidence``, ``in_scope``
+and ``ranking``. No model (or an unsure one) means no intent: routing falls back to the
+inbox's team, a human.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-log = logging.getLogger(__name__)
-Loader = Callable[[AsyncSession], Awaitable[Any]]
+from omnidesk.bot import model as bot_model
 
-try:
-    from omnidesk.bot import model as _bot_model
-except ImportError:  # the classifier package is not installed yet: no intents
-    _bot_model = None  # type: ignore[assignment]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,22 +30,12 @@ class Intent:
                 "confident": self.confident}
 
 
-_loader: Loader | None = _bot_model.current if _bot_model is not None else None
-
-
-def set_loader(loader: Loader | None) -> Loader | None:
-    """Use another classifier source (returns the previous one)."""
-    global _loader
-    previous, _loader = _loader, loader
-    return previous
-
-
 async def recognise(session: AsyncSession, text: str | None,
                     min_confidence: float | None) -> Intent | None:
-    if _loader is None or not text or not text.strip():
+    if not text or not text.strip():
         return None
     try:
-        classifier = await _loader(session)
+        classifier = await bot_model.current(session)
         if classifier is None:
             return None
         p = classifier.predict(text)

@@ -30,8 +30,6 @@ class CallEvent(BaseModel):
 
     @model_validator(mode="after")
     def _needs(self) -> CallEvent:
-        if self.event == "ringing" and not self.caller:
-            raise ValueError("a ringing event needs the caller's number")
         if self.event == "transferred" and not self.agent:
             raise ValueError("a transferred event names the agent it went to ('agent')")
         if self.event == "transcript" and not self.transcript:

@@ -150,13 +150,13 @@ async def _sync_activity(session: AsyncSession, call: Call) -> None:
 
 
 async def _queue(session: AsyncSession, inbox: Inbox, conversation: Conversation,
-                 caller: str, transcript: str | None, label: str | None,
+                 identities: dict[str, str], transcript: str | None, label: str | None,
                  tier: str | None) -> tuple[uuid.UUID | None, uuid.UUID | None, str | None]:
     """(team, agent, rule) for this call: routing rules (by intent, keywords, tier …),
     else the conversation's team (green channel or inbox), else the inbox's team."""
     found = await routing.route(session, routing.Facts(
         channel=Channel.voice, inbox_id=inbox.id, text=transcript or "",
-        identities={IdentityKind.phone.value: caller}, tier=tier, intent=label))
+        identities=identities, tier=tier, intent=label))
     team = conversation.team_id or inbox.team_id
     if found is None:
         return team, None, None
@@ -164,11 +164,29 @@ async def _queue(session: AsyncSession, inbox: Inbox, conversation: Conversation
     return actions.team_id or team, actions.assignee_id, rule.name
 
 
+WITHHELD = {"", "anonymous", "unknown", "private", "restricted", "withheld", "unavailable",
+            "匿名", "未知", "隐藏号码", "隱藏號碼"}
+
+
+def is_withheld(caller: str | None) -> bool:
+    """No number to recognise the caller by (PBXs say "anonymous", "restricted" …)."""
+    return (caller or "").strip().lower() in WITHHELD
+
+
+def caller_identities(call_id: str, caller: str) -> dict[str, str]:
+    """The phone number; for a withheld number, an identity of this call alone (an unknown
+    caller gets a contact of their own, which an agent can merge once they know who it is)."""
+    if caller == "withheld":
+        return {IdentityKind.external_id.value: f"withheld-call:{call_id}"}
+    return {IdentityKind.phone.value: caller}
+
+
 async def do_ring(session: AsyncSession, inbox: Inbox, cfg: VoiceConfig, ev: CallEvent,
                   region: str) -> Call:
     at = at_of(ev)
-    caller = canonical_identities({IdentityKind.phone.value: ev.caller or ""},
-                                  region)[IdentityKind.phone.value]
+    caller = "withheld" if is_withheld(ev.caller) else canonical_identities(
+        {IdentityKind.phone.value: ev.caller or ""}, region)[IdentityKind.phone.value]
+    identities = caller_identities(ev.call_id, caller)
     recognised = await intents.recognise(session, ev.transcript, cfg.min_confidence)
     label = recognised.label if recognised and recognised.confident else None
     data: dict[str, Any] = {"call": {"call_id": ev.call_id, "caller": caller,
@@ -178,13 +196,13 @@ async def do_ring(session: AsyncSession, inbox: Inbox, cfg: VoiceConfig, ev: Cal
     if recognised is not None:
         data["recognition"] = recognised.as_dict()
     received = await receive(session, InboundMessage(
-        inbox_id=inbox.id, identities={IdentityKind.phone.value: caller},
+        inbox_id=inbox.id, identities=identities,
         body=ev.transcript or f"[call] {caller}", external_id=f"call:{ev.call_id}",
         data=data, sent_at=at), region=region)
     conversation = received.conversation
     context = await get_context(session, received.contact_id)
-    team, rule_agent, rule = await _queue(session, inbox, conversation, caller, ev.transcript,
-                                          label, context.get("tier"))
+    team, rule_agent, rule = await _queue(session, inbox, conversation, identities,
+                                          ev.transcript, label, context.get("tier"))
     named = await resolve_agent(session, ev.agent)
     offered = named.id if named else await pick_agent(
         session, inbox, team, rule_agent or conversation.assignee_id)
@@ -270,7 +288,7 @@ async def do_transcript(session: AsyncSession, inbox: Inbox, cfg: VoiceConfig, c
             call.intent = data["intent"] = recognised.label
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     await receive(session, InboundMessage(
-        inbox_id=inbox.id, identities={IdentityKind.phone.value: call.caller}, body=text,
+        inbox_id=inbox.id, identities=caller_identities(call.call_id, call.caller), body=text,
         external_id=f"call:{call.call_id}:transcript:{digest}",
         conversation_id=call.conversation_id, data=data, sent_at=at_of(ev)), region=region)
     await _sync_activity(session, call)
