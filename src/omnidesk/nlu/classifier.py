@@ -55,6 +55,7 @@ MAX_REPEATS = 4
 CV_LIMIT = 5000  # more examples than this: the cross-validation runs on a random sample
 RANKING = 5
 MAX_TEXT = 2000
+LATIN_SHARE_FOR_EMBEDDINGS = 0.25
 BACKGROUND = "\x00background"  # the class of everyday messages that are no intent
 
 
@@ -68,6 +69,18 @@ class Prediction:
     confidence: float  # calibrated probability of the top-ranked intent
     in_scope: bool
     ranking: list[tuple[str, float]]  # the best intents with their probabilities
+
+
+def latin_share(texts: Sequence[str]) -> float:
+    """The share of texts written mostly in Latin letters (English)."""
+    if not texts:
+        return 0.0
+    latin = 0
+    for text in texts:
+        letters = [c for c in text if c.isalpha()]
+        ascii_letters = sum(1 for c in letters if c.isascii())
+        latin += bool(letters) and ascii_letters * 2 > len(letters)
+    return latin / len(texts)
 
 
 def word_features(text: str) -> list[str]:
@@ -91,6 +104,8 @@ class _Core:
                                      dtype=np.float32)
         self.svm = LinearSVC(C=SVM_C)
         self.classes: np.ndarray = np.array([])
+        # the examples as columns: sentence vectors (dims × examples) or, without them,
+        # unit TF-IDF rows transposed (a term → its postings), so a query is one product
         self.neighbours: np.ndarray | sparse.csr_matrix = np.zeros((0, 0))
         self.neighbour_labels: np.ndarray = np.array([], dtype=np.int64)
         self.neighbour_is_intent: np.ndarray = np.array([], dtype=bool)
@@ -173,9 +188,9 @@ class _Core:
         else:
             self.svm.fit(x, y)
         if self.use_embeddings and vecs is not None:
-            self.neighbours = vecs.astype(np.float32)
+            self.neighbours = np.ascontiguousarray(vecs.astype(np.float32).T)
         else:
-            self.neighbours = _unit_rows(lexical).astype(np.float32)
+            self.neighbours = _unit_rows(lexical).T.tocsr().astype(np.float32)
         self.neighbour_labels = y.astype(np.int64)
         self.neighbour_is_intent = intent_rows
         return self
@@ -204,7 +219,7 @@ class _Core:
                                  shape=(lexical.shape[0], lexical.shape[1] - offset))
 
     def _votes(self, query: np.ndarray | sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-        sims = query @ self.neighbours.T
+        sims = query @ self.neighbours
         sims = sims.toarray() if sparse.issparse(sims) else np.asarray(sims)
         n, k = sims.shape[0], min(KNN_K, sims.shape[1])
         votes = np.zeros((n, len(self.classes)))
@@ -332,7 +347,7 @@ class IntentClassifier:
     # ------------------------------------------------------------------ training
     @classmethod
     def train(cls, texts: Sequence[str], labels: Sequence[str], *, oos_label: str | None = None,
-              target_precision: float = 0.9, seed: int = 0, use_embeddings: bool = True,
+              target_precision: float = 0.9, seed: int = 0, use_embeddings: bool | None = None,
               background: bool = True) -> IntentClassifier:
         if len(texts) != len(labels):
             raise TrainingError("texts and labels differ in length")
@@ -354,6 +369,8 @@ class IntentClassifier:
         y = np.array([label for _, label in known])
         all_text = x_text + unknown
         labels_all = np.concatenate([y, np.array([BACKGROUND] * len(unknown))])
+        if use_embeddings is None:  # WordLlama reads English: worth it when English is common
+            use_embeddings = latin_share(x_text) >= LATIN_SHARE_FOR_EMBEDDINGS
         vecs = embeddings.embed(all_text) if use_embeddings else None
 
         shared = _Core(use_embeddings)

@@ -27,7 +27,8 @@ def nlu_eval(
     target_precision: Annotated[float, typer.Option(
         help="Precision the out-of-scope threshold is tuned for (held-out data).")] = 0.9,
     no_embeddings: Annotated[bool, typer.Option(
-        "--no-embeddings", help="TF-IDF features only (no WordLlama sentence vectors).")] = False,
+        "--no-embeddings", help="TF-IDF features only (default: WordLlama sentence vectors "
+        "when a quarter or more of the training texts are English).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Train on one file, evaluate on another; print accuracy, macro-F1, latency."""
@@ -36,7 +37,8 @@ def nlu_eval(
         raise typer.Exit(2)
     try:
         result = evaluate(read_labelled(train), read_labelled(test), oos_label=oos_label,
-                          target_precision=target_precision, use_embeddings=not no_embeddings)
+                          target_precision=target_precision,
+                          use_embeddings=False if no_embeddings else None)
     except (DataError, TrainingError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -52,7 +52,7 @@ def read_labelled(path: Path) -> tuple[list[str], list[str]]:
 
 def evaluate(train: tuple[list[str], list[str]], test: tuple[list[str], list[str]], *,
              oos_label: str | None = None, target_precision: float = 0.9,
-             use_embeddings: bool = True, latency_samples: int = 1000) -> dict[str, Any]:
+             use_embeddings: bool | None = None, latency_samples: int = 1000) -> dict[str, Any]:
     started = time.perf_counter()
     model = IntentClassifier.train(train[0], train[1], oos_label=oos_label,
                                    target_precision=target_precision,
