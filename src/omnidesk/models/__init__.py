@@ -21,7 +21,6 @@ from omnidesk.models.activity import (
 from omnidesk.models.auth import ApiToken, Team, TeamMember, User, UserSession
 from omnidesk.models.bot import BotSession, NluModel, NluUtterance
 from omnidesk.models.canned import CannedResponse
-from omnidesk.models.channels import Call, ChannelEvent, SmsPart
 from omnidesk.models.cases import (
     AuditEntry,
     Case,
@@ -32,6 +31,7 @@ from omnidesk.models.cases import (
     EscalationLevel,
     WorkOrder,
 )
+from omnidesk.models.channels import Call, ChannelEvent, SmsPart
 from omnidesk.models.conversations import Attachment, Conversation, Inbox, Message
 from omnidesk.models.customers import (
     Contact,
