@@ -3,7 +3,9 @@
 ``RCPT TO`` must name an e-mail inbox's ``config.address`` (case-insensitive) or gets
 ``550``; a message over ``smtp_max_bytes`` gets ``552`` (aiosmtpd counts while it reads);
 a sender over its inbox's ``rate_limit_per_minute`` gets ``451`` (its server retries);
-a failure of the database gets ``451`` too. Everything else gets ``250`` once stored —
+a failure of the database gets ``451`` too. The inboxes are read once per envelope (at its
+first ``RCPT``) and reused for ``DATA``; the store re-reads its inbox in its own transaction,
+so one deleted meanwhile still gets ``451``. Everything else gets ``250`` once stored —
 or once quarantined with its reason, so that nothing accepted is lost and a broken
 message is not retried for days. The server runs on the application's event loop
 (its database connections belong to that loop).
@@ -17,10 +19,16 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from omnidesk.channels.email.config import EmailConfig
 from omnidesk.channels.email.service import Ingestor, Outcome, email_inboxes
 from omnidesk.kit.db import Database
+from omnidesk.models import Inbox
 
 log = logging.getLogger(__name__)
+
+
+Known = dict[str, tuple[Inbox, EmailConfig]]
+_KNOWN = "_omnidesk_inboxes"  # on the envelope: aiosmtpd makes a new one per MAIL/RSET
 
 
 def _address(value: str) -> str:
@@ -34,10 +42,18 @@ class Handler:
         self.ingestor = ingestor
         self.db: Database = ingestor.db
 
+    async def _known(self, envelope: Envelope) -> Known:
+        """The e-mail inboxes by address, read once for this envelope."""
+        known: Known | None = getattr(envelope, _KNOWN, None)
+        if known is None:
+            async with self.db.transaction() as db_session:
+                known = await email_inboxes(db_session)
+            setattr(envelope, _KNOWN, known)
+        return known
+
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
-        async with self.db.transaction() as db_session:
-            known = await email_inboxes(db_session)
+        known = await self._known(envelope)
         if _address(address) not in known:
             return f"550 5.1.1 <{address}>: no such mailbox here"
         envelope.rcpt_tos.append(address)
@@ -48,8 +64,7 @@ class Handler:
         raw = envelope.original_content or b""
         if isinstance(envelope.content, bytes) and not raw:
             raw = envelope.content
-        async with self.db.transaction() as db_session:
-            known = await email_inboxes(db_session)
+        known = await self._known(envelope)
         outcomes: list[Outcome] = []
         seen: set[str] = set()
         for rcpt in envelope.rcpt_tos:

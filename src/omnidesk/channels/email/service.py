@@ -4,6 +4,8 @@ and quarantine — keep the mail whole with a logged reason — whatever cannot 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -77,6 +79,9 @@ class Ingestor:
         self.db = db
         self.settings = settings
         self.limiter = limiter or RateLimiter()
+        # SQLite has one writer: mails of this process queue here, handed on at once, rather
+        # than in SQLite's busy handler, which sleeps up to 100 ms between tries.
+        self._writer = asyncio.Lock() if db.dialect == "sqlite" else None
 
     def _quarantine(self, raw: bytes, reason: str, inbox_id: uuid.UUID | None,
                     envelope_from: str | None, recipient: str | None) -> Outcome:
@@ -84,6 +89,9 @@ class Ingestor:
             "inbox_id": str(inbox_id) if inbox_id else None, "envelope_from": envelope_from,
             "recipient": recipient})
         return Outcome("quarantined", reason)
+
+    def _one_writer(self) -> contextlib.AbstractAsyncContextManager[object]:
+        return self._writer if self._writer is not None else contextlib.nullcontext()
 
     async def ingest(self, inbox_id: uuid.UUID, raw: bytes, *, envelope_from: str | None = None,
                      recipient: str | None = None, rate_limit: int | None = None) -> Outcome:
@@ -96,7 +104,7 @@ class Ingestor:
             return Outcome("rate_limited", f"more than {rate_limit} messages a minute from "
                            f"{sender}")
         try:
-            async with self.db.transaction() as session:
+            async with self._one_writer(), self.db.transaction() as session:
                 inbox = await session.get(Inbox, inbox_id)
                 if inbox is None or inbox.channel != Channel.email:
                     return Outcome("retry", f"inbox {inbox_id} is not an e-mail inbox")
