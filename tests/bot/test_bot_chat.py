@@ -192,3 +192,13 @@ def test_unhelpful_words(text: str) -> None:
 
     assert feedback(text) is False
     assert feedback("I don't know") is None
+
+
+@pytest.mark.parametrize(("confidence", "stale", "answered"), [
+    (0.70, False, True), (0.70, True, False), (0.86, True, True), (0.59, False, False),
+])
+def test_the_bot_trusts_a_stale_article_less(confidence: float, stale: bool,
+                                             answered: bool) -> None:
+    from omnidesk.bot.engine import trusted
+
+    assert trusted(confidence, 0.6, stale) is answered  # stale: needs 0.8 here

@@ -16,6 +16,7 @@ from omnidesk.bot import model, texts
 from omnidesk.conversations.service import do_set_status, reply
 from omnidesk.kit.db import after_commit
 from omnidesk.kit.time import utcnow
+from omnidesk.knowledge.articles import is_stale
 from omnidesk.models import Article, BotSession, Conversation, KbSetting, Message
 
 __all__ = ["BotSession", "greet", "handoff", "on_customer_message", "settings"]
@@ -142,6 +143,11 @@ async def _answer(session: AsyncSession, conv: Conversation, bot: BotSession, te
     if article is None:
         await handoff(session, conv, bot, "article_unavailable", lang)
         return
+    base = (float(config["min_confidence"]) if config.get("min_confidence") is not None
+            else classifier.threshold)
+    if not trusted(prediction.confidence, base, is_stale(article)):
+        await handoff(session, conv, bot, "stale_article", lang)
+        return
     bot.state, bot.last_article_id, bot.answered_at = "awaiting", article.id, utcnow()
     short = summary(article.body)
     await _say(session, conv, texts.say(lang, "answer", summary=short,
@@ -149,6 +155,14 @@ async def _answer(session: AsyncSession, conv: Conversation, bot: BotSession, te
                {"bot": {"kind": "answer", "article_id": str(article.id), "intent": label,
                         "confidence": round(float(prediction.confidence), 4)},
                 "options": ["是" if lang != "en" else "yes", "否" if lang != "en" else "no"]})
+
+
+def trusted(confidence: float, threshold: float, stale: bool) -> bool:
+    """Whether the bot answers with an article: above the threshold; for a stale article
+    (past its review-by date, or its helpful rate dropped) only when it is half-way from
+    the threshold to certainty — a doubtful answer from a doubtful article goes to a person."""
+    required = threshold + (1.0 - threshold) / 2 if stale else threshold
+    return confidence >= required
 
 
 async def article_for(session: AsyncSession, group_id: uuid.UUID, lang: str) -> Article | None:
