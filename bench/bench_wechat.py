@@ -236,15 +236,18 @@ async def bench_backend(kind: str, args: argparse.Namespace,
         for mode in MODES:
             inbox = inboxes[mode]
             cfg = WeChatConfig.from_inbox(inbox)
-            calls = stream(mode, cfg.app_id, args.messages, args.followers, args.seed)
+            every = stream(mode, cfg.app_id, args.warmup + args.messages, args.followers,
+                           args.seed)
+            warmup, calls = every[:args.warmup], every[args.warmup:]
+            await post_all(server, inbox.id, warmup, args.clients)  # untimed
             baseline = bare_parse(cfg, calls)
             rate, lat = await post_all(server, inbox.id, calls, args.clients)
             count = await stored(url, inbox.id)
-            if count != len(calls):
-                raise RuntimeError(f"{kind}/{mode}: {count} of {len(calls)} stored")
+            if count != len(every):
+                raise RuntimeError(f"{kind}/{mode}: {count} of {len(every)} stored")
             # untimed: let the outbox finish asking WeChat for the new followers' unionids,
             # so that the next mode is not measured beside this one's background work
-            followers += len({c.openid for c in calls})
+            followers += len({c.openid for c in every})
             await stub.drained(followers)
             print(f"  {kind:10} {mode:5} parse {baseline:8,.0f}/s  callback {rate:6,.0f}/s",
                   flush=True)
@@ -259,6 +262,8 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=2000, help="callbacks per mode")
     parser.add_argument("--followers", type=int, default=400, help="distinct openids per mode")
     parser.add_argument("--clients", type=int, default=8, help="requests in flight")
+    parser.add_argument("--warmup", type=int, default=50,
+                        help="untimed callbacks per mode before the measured ones")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     print(await machine_info(args.pg_url if "postgresql" in backends(args) else None))

@@ -90,7 +90,8 @@ class Ingestor:
             "recipient": recipient})
         return Outcome("quarantined", reason)
 
-    def _one_writer(self) -> contextlib.AbstractAsyncContextManager[object]:
+    def one_writer(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """Hold around a transaction on this ingestor's database (SQLite: one at a time)."""
         return self._writer if self._writer is not None else contextlib.nullcontext()
 
     async def ingest(self, inbox_id: uuid.UUID, raw: bytes, *, envelope_from: str | None = None,
@@ -104,7 +105,7 @@ class Ingestor:
             return Outcome("rate_limited", f"more than {rate_limit} messages a minute from "
                            f"{sender}")
         try:
-            async with self._one_writer(), self.db.transaction() as session:
+            async with self.one_writer(), self.db.transaction() as session:
                 inbox = await session.get(Inbox, inbox_id)
                 if inbox is None or inbox.channel != Channel.email:
                     return Outcome("retry", f"inbox {inbox_id} is not an e-mail inbox")
