@@ -41,8 +41,9 @@ async def do_train(session: AsyncSession) -> NluModel:
     started = time.perf_counter()
     classifier = await asyncio.to_thread(IntentClassifier.train, texts, labels)
     seconds = time.perf_counter() - started
-    model = NluModel(labels=sorted(set(labels)), blob=classifier.to_bytes(),
-                     metrics={"examples": len(texts), "intents": len(set(labels)),
+    model = NluModel(labels=classifier.labels, blob=classifier.to_bytes(),
+                     metrics={**classifier.metrics, "examples": len(texts),
+                              "intents": len(classifier.labels),
                               "train_seconds": round(seconds, 3)})
     session.add(model)
     await session.flush()

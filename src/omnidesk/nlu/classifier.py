@@ -102,7 +102,7 @@ class _Core:
                                      lowercase=False, dtype=np.float32)
         self.words = TfidfVectorizer(analyzer=word_features, sublinear_tf=True,
                                      dtype=np.float32)
-        self.svm = LinearSVC(C=SVM_C)
+        self.svm = LinearSVC(C=SVM_C, class_weight="balanced")
         self.classes: np.ndarray = np.array([])
         # the examples as columns: sentence vectors (dims × examples) or, without them,
         # unit TF-IDF rows transposed (a term → its postings), so a query is one product
