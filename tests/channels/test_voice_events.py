@@ -16,11 +16,11 @@ from tests.channels.test_voice_support import (
     call_event,
     make_inbox,
     post_signed,
-    recv,
     signed_headers,
     timeline,
 )
 from tests.conftest import LiveServer, make_user, token_for
+from tests.realtime.test_websockets import recv
 
 
 async def _agent(db: Database, email: str) -> tuple[str, str]:

@@ -3,7 +3,6 @@ events. No tests here."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -12,7 +11,6 @@ from string import Template
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import ClientConnection
 
 from omnidesk.kit.security import sign_webhook
 
@@ -58,15 +56,6 @@ def ari(name: str, **values: Any) -> dict[str, Any]:
                 "transcript": "", "agent": "", "cause": 16, "variable": "", "value": ""}
     text = Template((FIXTURES / "voice" / f"ari_{name}.json").read_text())
     return dict(json.loads(text.substitute({**defaults, **values})))
-
-
-async def recv(ws: ClientConnection, type_: str, timeout: float = 5) -> dict[str, Any]:
-    """The next frame of the given type (other frames are skipped)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = json.loads(await ws.recv())
-            if frame["type"] == type_:
-                return dict(frame)
 
 
 async def timeline(client: httpx.AsyncClient, contact_id: str,

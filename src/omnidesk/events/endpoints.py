@@ -18,7 +18,7 @@ from omnidesk.events.service import ingest
 from omnidesk.kit.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Unauthorized
 from omnidesk.kit.ids import new_token
 from omnidesk.kit.security import check_webhook_signature
-from omnidesk.kit.web import SessionDep
+from omnidesk.kit.web import SessionDep, read_body
 from omnidesk.models import EventSource, EventType, Webhook
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -26,13 +26,7 @@ MAX_BODY = 16 * 1024 * 1024
 
 
 async def _raw_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise PayloadTooLarge(f"request body over {MAX_BODY} bytes")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise PayloadTooLarge(f"request body over {MAX_BODY} bytes")
-    return body
+    return await read_body(request, MAX_BODY)
 
 
 def _items(body: bytes) -> tuple[list[Any], bool]:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from omnidesk.kit.db import Database, run_after_commit
-from omnidesk.kit.errors import PROBLEM_BASE, BadRequest, OmnideskError
+from omnidesk.kit.errors import PROBLEM_BASE, BadRequest, OmnideskError, PayloadTooLarge
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -45,6 +45,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw request body, refused (413) over ``limit`` bytes — by the declared length
+    before reading, and by what arrived."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body over {limit} bytes")
+    body = await request.body()
+    if len(body) > limit:
+        raise PayloadTooLarge(f"request body over {limit} bytes")
+    return body
 
 
 def problem(status: int, type_: str, title: str, detail: str, **extra: Any) -> JSONResponse:

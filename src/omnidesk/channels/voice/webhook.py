@@ -19,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.config import get_settings
-from omnidesk.kit.errors import Conflict, NotFound, OmnideskError, PayloadTooLarge, Unauthorized
+from omnidesk.kit.errors import Conflict, NotFound, OmnideskError, Unauthorized
 from omnidesk.kit.security import check_webhook_signature
 from omnidesk.kit.web import problem
+from omnidesk.kit.web import read_body as read_limited
 from omnidesk.models import ChannelEvent, Inbox
 
 log = logging.getLogger(__name__)
@@ -75,13 +76,7 @@ def secret_of(inbox: Inbox) -> str:
 
 
 async def read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise PayloadTooLarge(f"request body over {MAX_BODY} bytes")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise PayloadTooLarge(f"request body over {MAX_BODY} bytes")
-    return body
+    return await read_limited(request, MAX_BODY)
 
 
 def check_signature(inbox: Inbox, request: Request, body: bytes) -> str:
