@@ -324,6 +324,129 @@ def pick_threshold(confidences: np.ndarray, correct: np.ndarray,
     return float(conf[idx]), float(precision[idx]), float((idx + 1) / len(conf))
 
 
+@dataclass
+class _TrainingSet:
+    """The intents' examples first, then the unknown ones (out-of-scope examples and the
+    background), all normalised; ``labels`` names the unknown ones :data:`BACKGROUND`."""
+
+    texts: list[str]
+    labels: np.ndarray
+    intents: list[str]
+    known: int
+    own_unknown: int
+
+    @classmethod
+    def of(cls, texts: Sequence[str], labels: Sequence[str], oos_label: str | None,
+           background: bool) -> _TrainingSet:
+        if len(texts) != len(labels):
+            raise TrainingError("texts and labels differ in length")
+        pairs = [(_clean(t), str(label).strip()) for t, label in zip(texts, labels, strict=True)
+                 if str(t).strip() and str(label).strip()]
+        known = [(t, label) for t, label in pairs if label != oos_label]
+        unknown = [t for t, label in pairs if label == oos_label]
+        intents = sorted({label for _, label in known})
+        if len(intents) < 2:
+            raise TrainingError("training needs at least two intents with examples")
+        if BACKGROUND in intents:
+            raise TrainingError("a label may not start with a NUL character")
+        own_unknown = len(unknown)
+        if background:
+            unknown += [_clean(t) for t in UTTERANCES]
+        return cls([t for t, _ in known] + unknown,
+                   np.array([label for _, label in known] + [BACKGROUND] * len(unknown)),
+                   intents, len(known), own_unknown)
+
+
+Held = tuple[np.ndarray, np.ndarray, np.ndarray, int]  # scores, nearest, truth, background
+
+
+def _held_out(data: _TrainingSet, shared: _Core, vecs: np.ndarray | None,
+              use_embeddings: bool, seed: int) -> tuple[list[tuple[np.ndarray, int]],
+                                                        list[Held]]:
+    """5-fold cross-validation in which each fold also hides a fifth of the intents: the
+    scores of every held-out example, with its true class (-1: a class the fold did not
+    learn, i.e. an unknown question), and the rows the temperature is fitted on."""
+    hide_intents = len(data.intents) >= 3  # a fifth of the intents (at least one) per fold
+    # Small training sets give noisy held-out figures: repeat the folds with other splits.
+    repeats = max(1, min(MAX_REPEATS, REPEAT_BELOW // max(len(data.texts), 1)))
+    rng = np.random.default_rng(seed)
+    calibration: list[tuple[np.ndarray, int]] = []
+    held: list[Held] = []
+    for _ in range(repeats):
+        fold = rng.integers(0, FOLDS, size=len(data.texts))
+        if len(data.texts) > CV_LIMIT:  # large sets: calibrate on a sample (saves minutes)
+            fold[rng.permutation(len(data.texts))[CV_LIMIT:]] = -1
+        group_of = dict(zip(data.intents, rng.permutation(len(data.intents)) % FOLDS,
+                            strict=True))
+        group = np.array([group_of[label] if hide_intents else -1
+                          for label in data.labels[: data.known]]
+                         + [-2] * (len(data.texts) - data.known))
+        for k in range(FOLDS):
+            train_idx = np.flatnonzero((fold >= 0) & (fold != k) & (group != k))
+            test_idx = np.flatnonzero(fold == k)
+            trained = set(data.labels[train_idx]) - {BACKGROUND}
+            if len(test_idx) == 0 or len(trained) < 2:
+                continue
+            core = _Core(use_embeddings).fit(
+                [data.texts[i] for i in train_idx], data.labels[train_idx],
+                None if vecs is None else vecs[train_idx], fitted_vectorisers=shared)
+            z, nearest = core.scores([data.texts[i] for i in test_idx],
+                                     None if vecs is None else vecs[test_idx])
+            index = {c: j for j, c in enumerate(core.classes)}
+            truth = np.array([index.get(data.labels[i], -1) for i in test_idx])
+            calibration += [(row, int(t)) for row, t in zip(z, truth, strict=True) if t >= 0]
+            held.append((z, nearest, truth, core.background))
+    return calibration, held
+
+
+@dataclass
+class _Calibration:
+    """The confidence model and the threshold, fitted on the held-out answers."""
+
+    calibrator: tuple[list[float], float] | None
+    threshold: float
+    precision: float
+    coverage: float
+    confidence: np.ndarray
+    correct: np.ndarray
+    unknown: np.ndarray
+
+    @classmethod
+    def fit(cls, held: list[Held], temperature: float,
+            target_precision: float) -> _Calibration:
+        tops, nears, correct, unseen, rejected = [], [], [], [], []
+        for z, nearest, truth, bg in held:
+            top, best, said_background = _read(_softmax(z, temperature), bg)
+            tops.append(top)
+            nears.append(nearest)
+            is_intent = (truth >= 0) & (truth != bg)
+            correct.append((best == truth) & is_intent & ~said_background)
+            unseen.append(~is_intent)
+            rejected.append(said_background)
+        top = np.concatenate(tops) if tops else np.array([])
+        near = np.concatenate(nears) if nears else np.zeros((0, 2))
+        ok = np.concatenate(correct) if correct else np.array([], bool)
+        out = np.concatenate(unseen) if unseen else np.array([], bool)
+        said_bg = np.concatenate(rejected) if rejected else np.array([], bool)
+        calibrator = _fit_confidence(top[~said_bg], near[~said_bg], ok[~said_bg])
+        conf = np.where(said_bg, 0.0, _apply_confidence(calibrator, top, near))
+        threshold, precision, coverage = pick_threshold(conf, ok, target_precision)
+        return cls(calibrator, threshold, precision, coverage, conf, ok, out)
+
+    def metrics(self) -> dict[str, Any]:
+        seen, out = ~self.unknown, self.unknown
+        return {
+            "threshold": round(self.threshold, 4),
+            "heldout_accuracy": (round(float(self.correct[seen].mean()), 4)
+                                 if seen.any() else None),
+            "heldout_precision": round(self.precision, 4),
+            "heldout_coverage": round(self.coverage, 4),
+            "heldout_unknown_rejected": (
+                round(float((self.confidence[out] < self.threshold).mean()), 4)
+                if out.any() else None),
+        }
+
+
 class IntentClassifier:
     """A trained intent model. Build one with :meth:`train`; store it with :meth:`to_bytes`."""
 
@@ -349,96 +472,28 @@ class IntentClassifier:
     def train(cls, texts: Sequence[str], labels: Sequence[str], *, oos_label: str | None = None,
               target_precision: float = 0.9, seed: int = 0, use_embeddings: bool | None = None,
               background: bool = True) -> IntentClassifier:
-        if len(texts) != len(labels):
-            raise TrainingError("texts and labels differ in length")
         if not 0.0 < target_precision <= 1.0:
             raise TrainingError("target precision must be in (0, 1]")
-        pairs = [(_clean(t), str(label).strip()) for t, label in zip(texts, labels, strict=True)
-                 if str(t).strip() and str(label).strip()]
-        known = [(t, label) for t, label in pairs if label != oos_label]
-        unknown = [t for t, label in pairs if label == oos_label]
-        intents = sorted({label for _, label in known})
-        if len(intents) < 2:
-            raise TrainingError("training needs at least two intents with examples")
-        if BACKGROUND in intents:
-            raise TrainingError("a label may not start with a NUL character")
-        own_unknown = len(unknown)
-        if background:
-            unknown += [_clean(t) for t in UTTERANCES]
-        x_text = [t for t, _ in known]
-        y = np.array([label for _, label in known])
-        all_text = x_text + unknown
-        labels_all = np.concatenate([y, np.array([BACKGROUND] * len(unknown))])
+        data = _TrainingSet.of(texts, labels, oos_label, background)
         if use_embeddings is None:  # WordLlama reads English: worth it when English is common
-            use_embeddings = latin_share(x_text) >= LATIN_SHARE_FOR_EMBEDDINGS
-        vecs = embeddings.embed(all_text) if use_embeddings else None
-
+            use_embeddings = latin_share(data.texts[: data.known]) >= LATIN_SHARE_FOR_EMBEDDINGS
+        vecs = embeddings.embed(data.texts) if use_embeddings else None
         shared = _Core(use_embeddings)
-        shared.chars.fit(all_text)
-        shared.words.fit(all_text)
-
-        hide_intents = len(intents) >= 3  # each fold hides a fifth of the intents (at least one)
-        # Small training sets give noisy held-out figures: repeat the folds with other splits.
-        repeats = max(1, min(MAX_REPEATS, REPEAT_BELOW // max(len(all_text), 1)))
-        rng = np.random.default_rng(seed)
-        calibration: list[tuple[np.ndarray, int]] = []
-        held: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
-        for _ in range(repeats):
-            fold = rng.integers(0, FOLDS, size=len(all_text))
-            if len(all_text) > CV_LIMIT:  # large sets: calibrate on a sample (saves minutes)
-                fold[rng.permutation(len(all_text))[CV_LIMIT:]] = -1
-            group_of = dict(zip(intents, rng.permutation(len(intents)) % FOLDS, strict=True))
-            group = np.array([group_of[label] if hide_intents else -1 for label in y]
-                             + [-2] * len(unknown))
-            for k in range(FOLDS):
-                train_idx = np.flatnonzero((fold >= 0) & (fold != k) & (group != k))
-                test_idx = np.flatnonzero(fold == k)
-                trained = set(labels_all[train_idx]) - {BACKGROUND}
-                if len(test_idx) == 0 or len(trained) < 2:
-                    continue
-                core = _Core(use_embeddings).fit(
-                    [all_text[i] for i in train_idx], labels_all[train_idx],
-                    None if vecs is None else vecs[train_idx], fitted_vectorisers=shared)
-                z, nearest = core.scores([all_text[i] for i in test_idx],
-                                         None if vecs is None else vecs[test_idx])
-                index = {c: j for j, c in enumerate(core.classes)}
-                truth = np.array([index.get(labels_all[i], -1) for i in test_idx])
-                calibration += [(row, int(t)) for row, t in zip(z, truth, strict=True) if t >= 0]
-                held.append((z, nearest, truth, core.background))
-
+        shared.chars.fit(data.texts)
+        shared.words.fit(data.texts)
+        calibration, held = _held_out(data, shared, vecs, use_embeddings, seed)
         temperature = _fit_temperature(calibration)
-        tops, nears, correct, unseen, rejected = [], [], [], [], []
-        for z, nearest, truth, bg in held:
-            top, best, said_background = _read(_softmax(z, temperature), bg)
-            tops.append(top)
-            nears.append(nearest)
-            is_intent = (truth >= 0) & (truth != bg)
-            correct.append((best == truth) & is_intent & ~said_background)
-            unseen.append(~is_intent)
-            rejected.append(said_background)
-        top = np.concatenate(tops) if tops else np.array([])
-        near = np.concatenate(nears) if nears else np.zeros((0, 2))
-        ok = np.concatenate(correct) if correct else np.array([], bool)
-        out = np.concatenate(unseen) if unseen else np.array([], bool)
-        said_bg = np.concatenate(rejected) if rejected else np.array([], bool)
-        calibrator = _fit_confidence(top[~said_bg], near[~said_bg], ok[~said_bg])
-        conf = np.where(said_bg, 0.0, _apply_confidence(calibrator, top, near))
-        threshold, precision, coverage = pick_threshold(conf, ok, target_precision)
-
-        final = _Core(use_embeddings).fit(all_text, labels_all, vecs, fitted_vectorisers=shared)
-        seen = ~out
+        fitted = _Calibration.fit(held, temperature, target_precision)
+        final = _Core(use_embeddings).fit(data.texts, data.labels, vecs,
+                                          fitted_vectorisers=shared)
         metrics = {
-            "examples": len(x_text), "intents": len(intents), "oos_examples": own_unknown,
-            "background_examples": len(unknown) - own_unknown,
-            "target_precision": target_precision, "threshold": round(threshold, 4),
-            "temperature": round(temperature, 4),
-            "heldout_accuracy": round(float(ok[seen].mean()), 4) if seen.any() else None,
-            "heldout_precision": round(precision, 4), "heldout_coverage": round(coverage, 4),
-            "heldout_unknown_rejected": (round(float((conf[out] < threshold).mean()), 4)
-                                         if out.any() else None),
-            "embeddings": use_embeddings,
+            "examples": data.known, "intents": len(data.intents),
+            "oos_examples": data.own_unknown,
+            "background_examples": len(data.texts) - data.known - data.own_unknown,
+            "target_precision": target_precision, "temperature": round(temperature, 4),
+            **fitted.metrics(), "embeddings": use_embeddings,
         }
-        return cls(final, temperature, threshold, metrics, calibrator)
+        return cls(final, temperature, fitted.threshold, metrics, fitted.calibrator)
 
     # ---------------------------------------------------------------- prediction
     def analyse(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
