@@ -112,7 +112,10 @@ class SmtpServer:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, self.host, self.port)
+        # reuse_port: with `serve --workers N` every worker listens on the same port and
+        # the kernel spreads the SMTP connections between them (Linux, BSD)
+        self._server = await loop.create_server(self._protocol, self.host, self.port,
+                                                reuse_port=True)
         sockets: Any = self._server.sockets
         if sockets:
             self.port = int(sockets[0].getsockname()[1])
