@@ -8,10 +8,12 @@ successful commit; it is dropped on rollback.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -163,6 +165,9 @@ async def run_after_commit(session: AsyncSession) -> None:
             log.exception("after-commit callback failed")
 
 
+_HOLDING: ContextVar[frozenset[int]] = ContextVar("omnidesk_db_writer", default=frozenset())
+
+
 class Database:
     """One engine and its session factory."""
 
@@ -170,6 +175,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._queue_writers = is_sqlite(url)
+        self._writer_lock: asyncio.Lock | None = None
+        self._writer_loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def dialect(self) -> str:
@@ -177,8 +185,14 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session whose work commits on success and rolls back on error."""
-        async with self.sessions() as session:
+        """A session whose work commits on success and rolls back on error.
+
+        On SQLite (one writer at a time) this process's transactions queue on an asyncio
+        lock, first come first served, instead of in SQLite's busy handler, which sleeps
+        and retries and so gives a waiting writer seconds of tail latency under load.
+        Other processes still meet at SQLite's own lock. A transaction opened while the
+        same task already holds one does not queue again (it waits in SQLite, as before)."""
+        async with self._writer_turn(), self.sessions() as session:
             try:
                 yield session
                 await session.commit()
@@ -186,7 +200,25 @@ class Database:
                 await session.rollback()
                 session.info.pop(_AFTER_COMMIT, None)
                 raise
-            await run_after_commit(session)
+            after = session.info.pop(_AFTER_COMMIT, [])
+        session.info[_AFTER_COMMIT] = after  # after the turn is given up: pushes, etc.
+        await run_after_commit(session)
+
+    @asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        held = _HOLDING.get()
+        if not self._queue_writers or id(self) in held:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        if self._writer_lock is None or self._writer_loop is not loop:  # one per event loop
+            self._writer_lock, self._writer_loop = asyncio.Lock(), loop
+        async with self._writer_lock:
+            token = _HOLDING.set(held | {id(self)})
+            try:
+                yield
+            finally:
+                _HOLDING.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
