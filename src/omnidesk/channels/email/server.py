@@ -46,7 +46,7 @@ class Handler:
         """The e-mail inboxes by address, read once for this envelope."""
         known: Known | None = getattr(envelope, _KNOWN, None)
         if known is None:
-            async with self.ingestor.one_writer(), self.db.transaction() as db_session:
+            async with self.db.transaction() as db_session:
                 known = await email_inboxes(db_session)
             setattr(envelope, _KNOWN, known)
         return known

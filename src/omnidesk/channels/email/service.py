@@ -4,8 +4,6 @@ and quarantine — keep the mail whole with a logged reason — whatever cannot 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -79,9 +77,6 @@ class Ingestor:
         self.db = db
         self.settings = settings
         self.limiter = limiter or RateLimiter()
-        # SQLite has one writer: mails of this process queue here, handed on at once, rather
-        # than in SQLite's busy handler, which sleeps up to 100 ms between tries.
-        self._writer = asyncio.Lock() if db.dialect == "sqlite" else None
 
     def _quarantine(self, raw: bytes, reason: str, inbox_id: uuid.UUID | None,
                     envelope_from: str | None, recipient: str | None) -> Outcome:
@@ -89,10 +84,6 @@ class Ingestor:
             "inbox_id": str(inbox_id) if inbox_id else None, "envelope_from": envelope_from,
             "recipient": recipient})
         return Outcome("quarantined", reason)
-
-    def one_writer(self) -> contextlib.AbstractAsyncContextManager[object]:
-        """Hold around a transaction on this ingestor's database (SQLite: one at a time)."""
-        return self._writer if self._writer is not None else contextlib.nullcontext()
 
     async def ingest(self, inbox_id: uuid.UUID, raw: bytes, *, envelope_from: str | None = None,
                      recipient: str | None = None, rate_limit: int | None = None) -> Outcome:
@@ -105,7 +96,7 @@ class Ingestor:
             return Outcome("rate_limited", f"more than {rate_limit} messages a minute from "
                            f"{sender}")
         try:
-            async with self.one_writer(), self.db.transaction() as session:
+            async with self.db.transaction() as session:
                 inbox = await session.get(Inbox, inbox_id)
                 if inbox is None or inbox.channel != Channel.email:
                     return Outcome("retry", f"inbox {inbox_id} is not an e-mail inbox")
