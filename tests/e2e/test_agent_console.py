@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from omnidesk.kit.db import Database
 from omnidesk.kit.security import sign_value
@@ -23,6 +23,27 @@ async def sign_in(page: Page, server: LiveServer, email: str, password: str) -> 
     await expect(page).to_have_url(f"{server.url}/agent")
 
 
+async def live_console(browser: Browser, server: LiveServer, email: str,
+                       password: str) -> tuple[BrowserContext, Page]:
+    """An agent signed in to the console, its websocket live."""
+    ctx = await browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 860})
+    page = await ctx.new_page()
+    await sign_in(page, server, email, password)
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    return ctx, page
+
+
+async def open_widget(browser: Browser, server: LiveServer, inbox_id: str,
+                      app_user: str) -> tuple[BrowserContext, Page, Locator]:
+    """A signed-in app user on a phone-sized page with the chat widget open; the text box."""
+    ctx = await browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 760})
+    page = await ctx.new_page()
+    signed = sign_value("test-secret-key-123", app_user)
+    await page.goto(f"{server.url}/widget/demo?inbox={inbox_id}&app_user={signed}")
+    await page.get_by_role("button", name="联系客服").click()
+    return ctx, page, page.get_by_role("textbox", name=re.compile("请输入"))
+
+
 async def test_live_chat_with_context_reply_locale_and_resolve(
     server: LiveServer, client: httpx.AsyncClient, db: Database, browser: Browser
 ) -> None:
@@ -34,17 +55,8 @@ async def test_live_chat_with_context_reply_locale_and_resolve(
         "occurred_at": "2026-11-24T03:00:00Z", "contact": {"app_user_id": "u-1001"},
         "contact_name": "王小明", "summary": "Payment of 199.00 CNY failed: insufficient balance",
         "data": {"reason": "insufficient balance", "amount": "199.00"}})
-    agent_ctx = await browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 860})
-    agent = await agent_ctx.new_page()
-    await sign_in(agent, server, "mei@omnidesk.test", "agent-pass-1")
-    await expect(agent.locator("#live")).to_have_attribute("data-state", "live")
-
-    visitor_ctx = await browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 760})
-    visitor = await visitor_ctx.new_page()
-    signed = sign_value("test-secret-key-123", "u-1001")
-    await visitor.goto(f"{server.url}/widget/demo?inbox={inbox['id']}&app_user={signed}")
-    await visitor.get_by_role("button", name="联系客服").click()
-    box = visitor.get_by_role("textbox", name=re.compile("请输入"))
+    _, agent = await live_console(browser, server, "mei@omnidesk.test", "agent-pass-1")
+    _, visitor, box = await open_widget(browser, server, inbox["id"], "u-1001")
     await box.fill("我的话费扣款失败了，怎么办？")
     await box.press("Enter")
 

@@ -11,10 +11,9 @@ import httpx
 from playwright.async_api import Browser, expect
 
 from omnidesk.kit.db import Database
-from omnidesk.kit.security import sign_value
 from tests.bot.test_bot_chat import failed_payment, setup_bot
 from tests.conftest import LiveServer, make_user
-from tests.e2e.test_agent_console import sign_in
+from tests.e2e.test_agent_console import live_console, open_widget
 
 
 async def test_widget_bot_options_answer_and_hand_off(
@@ -24,17 +23,8 @@ async def test_widget_bot_options_answer_and_hand_off(
     inbox = await setup_bot(client)
     await failed_payment(client, "u-2002")
 
-    agent_ctx = await browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 860})
-    agent = await agent_ctx.new_page()
-    await sign_in(agent, server, "mei@omnidesk.test", "agent-pass-1")
-    await expect(agent.locator("#live")).to_have_attribute("data-state", "live")
-
-    visitor_ctx = await browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 760})
-    visitor = await visitor_ctx.new_page()
-    signed = sign_value("test-secret-key-123", "u-2002")
-    await visitor.goto(f"{server.url}/widget/demo?inbox={inbox}&app_user={signed}")
-    await visitor.get_by_role("button", name="联系客服").click()
-    box = visitor.get_by_role("textbox", name=re.compile("请输入"))
+    agent_ctx, agent = await live_console(browser, server, "mei@omnidesk.test", "agent-pass-1")
+    visitor_ctx, visitor, box = await open_widget(browser, server, inbox, "u-2002")
     await box.fill("你好")
     await box.press("Enter")
 
