@@ -221,7 +221,8 @@ class ServerProcess:
         if self.profile is not None:
             cmd += ["-m", "cProfile", "-o", str(self.profile)]
         cmd += ["-m", "uvicorn", self.app, "--factory", "--host", "127.0.0.1",
-                "--port", str(self.port), "--ws", "websockets-sansio",
+                "--port", str(self.port), "--ws", "websockets-sansio", "--loop", "uvloop",
+                "--http", "httptools", "--ws-per-message-deflate", "false",
                 "--log-level", "warning", "--no-access-log", "--backlog", "4096"]
         if self.app_dir is not None:
             cmd += ["--app-dir", str(self.app_dir)]

@@ -114,7 +114,8 @@ class LiveServer:
         self.port = free_port()
         self.app = create_app(settings)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                ws="websockets-sansio", lifespan="on")
+                                ws="websockets-sansio", ws_per_message_deflate=False,
+                                lifespan="on")
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task[Any] | None = None
 

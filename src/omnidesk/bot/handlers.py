@@ -4,9 +4,9 @@ each customer message gets its answer. Retries are harmless (a message is handle
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.bot import engine
@@ -17,25 +17,44 @@ from omnidesk.models import BotSession, Conversation, Message, OutboxItem
 CHAT_CHANNELS = {"web_chat", "app_chat", "wechat"}
 
 
-# Conversations whose bot session has ended (handed off, resolved): their messages owe the
-# bot nothing, so a busy chat after the hand-off costs no outbox work. An ended session
-# never restarts; the cache only saves work (a miss means one quick no-op run).
-_ENDED: OrderedDict[str, None] = OrderedDict()
-_ENDED_LIMIT = 100_000
+_STATES = "bot.sessions"  # session.info: conversation id → bot state (None: no bot)
 
 
-def mark_ended(conversation_id: uuid.UUID | str) -> None:
-    _ENDED[str(conversation_id)] = None
-    _ENDED.move_to_end(str(conversation_id))
-    while len(_ENDED) > _ENDED_LIMIT:
-        _ENDED.popitem(last=False)
-
-
-async def _wants(_: AsyncSession, event: str, payload: dict[str, Any]) -> bool:
-    message = payload.get("message") or {}
+def _is_customer_chat(message: dict[str, Any]) -> bool:
     return (message.get("sender_type") == "contact" and not message.get("is_note")
-            and message.get("channel") in CHAT_CHANNELS
-            and message.get("conversation_id") not in _ENDED)
+            and message.get("channel") in CHAT_CHANNELS)
+
+
+async def _prefetch(session: AsyncSession, _: str, payloads: list[dict[str, Any]]) -> None:
+    """The bot state of a batch's conversations, in one query."""
+    ids = {str(m["conversation_id"]) for p in payloads
+           if _is_customer_chat(m := p.get("message") or {}) and m.get("seq") != 1}
+    if not ids:
+        return
+    states: dict[str, str | None] = session.info.setdefault(_STATES, {})
+    rows = await session.execute(select(BotSession.conversation_id, BotSession.state).where(
+        BotSession.conversation_id.in_([uuid.UUID(i) for i in ids])))
+    states.update(dict.fromkeys(ids))
+    states.update({str(cid): state for cid, state in rows})
+
+
+async def _wants(session: AsyncSession, event: str, payload: dict[str, Any]) -> bool:
+    """A conversation's first customer message (the bot may greet), and later ones while
+    the bot serves the conversation. Without a bot session (bot off, nothing trained,
+    never greeted) or after it ended (handed off, resolved) the bot owes nothing, so a
+    busy chat with an agent costs no outbox work."""
+    message = payload.get("message") or {}
+    if not _is_customer_chat(message):
+        return False
+    if message.get("seq") == 1:
+        return True
+    conversation_id = str(message.get("conversation_id"))
+    states: dict[str, str | None] = session.info.setdefault(_STATES, {})
+    if conversation_id not in states:
+        states[conversation_id] = await session.scalar(select(BotSession.state).where(
+            BotSession.conversation_id == uuid.UUID(conversation_id)))
+    state = states[conversation_id]
+    return state is not None and state != "ended"
 
 
 async def run(db: Database, item: OutboxItem) -> None:
@@ -51,10 +70,17 @@ async def run(db: Database, item: OutboxItem) -> None:
         if first:
             await engine.greet(session, conv, message.body)
         await engine.on_customer_message(session, conv, message, first=first)
-        bot = await session.get(BotSession, conv.id)
-        if bot is None or bot.state == "ended":  # the bot will not speak here again
-            mark_ended(conv.id)
+        if first and await session.get(BotSession, conv.id) is not None:
+            # What the customer wrote before the greeting was stored did not wait for the
+            # bot (no session existed yet): answer it now, in order.
+            later = await session.scalars(select(Message).where(
+                Message.conversation_id == conv.id, Message.seq > message.seq,
+                Message.sender_type == "contact", Message.is_note.is_(False))
+                .order_by(Message.seq))
+            for m in list(later):
+                await engine.on_customer_message(session, conv, m)
 
 
 def install() -> None:
-    register("bot.respond", run, events={"message.created"}, selector=_wants)
+    register("bot.respond", run, events={"message.created"}, selector=_wants,
+             prefetch=_prefetch)

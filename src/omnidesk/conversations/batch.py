@@ -25,9 +25,9 @@ import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.activity.service import CONVERSATION_SOURCE, short
@@ -37,7 +37,7 @@ from omnidesk.conversations.views import message_json
 from omnidesk.kit.db import Database
 from omnidesk.kit.errors import OmnideskError
 from omnidesk.kit.ids import new_id
-from omnidesk.kit.outbox import emit
+from omnidesk.kit.outbox import emit_many
 from omnidesk.kit.time import utcnow
 from omnidesk.models import Activity, Contact, Conversation, Message, SlaTarget
 from omnidesk.models.enums import ConversationStatus, SenderType
@@ -236,6 +236,18 @@ async def write_one(session: AsyncSession, item: ChatIn | ChatReply) -> Written:
                    received.conversation.id, duplicate=received.duplicate)
 
 
+_conversations = cast(Table, Conversation.__table__)
+_activities = cast(Table, Activity.__table__)
+_messages = cast(Table, Message.__table__)
+_UPDATE_CONVERSATIONS = (
+    update(_conversations).where(_conversations.c.id == bindparam("b_id"))
+    .values(last_seq=bindparam("last_seq"), message_count=bindparam("message_count"),
+            last_message_at=bindparam("last_message_at"), updated_at=bindparam("updated_at")))
+_UPDATE_ACTIVITIES = (
+    update(_activities).where(_activities.c.id == bindparam("b_id"))
+    .values(contact_id=bindparam("contact_id"), summary=bindparam("summary"),
+            occurred_at=bindparam("occurred_at"), data=bindparam("data")))
+
 _CONV_COLUMNS = (Conversation.id, Conversation.inbox_id, Conversation.contact_id,
                  Conversation.channel, Conversation.status, Conversation.subject,
                  Conversation.first_response_at, Conversation.priority,
@@ -330,6 +342,7 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
     messages: list[dict[str, Any]] = []
     conv_updates: list[dict[str, Any]] = []
     act_updates: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for n, item, conv in accepted:
         seq, count = conv.last_seq + 1, conv.message_count + 1
         if isinstance(item, ChatIn):
@@ -345,9 +358,9 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
                "body": body, "is_note": False, "external_id": external_id, "data": data,
                "delivery_status": None, "created_at": now}
         messages.append(row)
-        conv_updates.append({"id": conv.id, "last_seq": seq, "message_count": count,
+        conv_updates.append({"b_id": conv.id, "last_seq": seq, "message_count": count,
                              "last_message_at": now, "updated_at": now})
-        act_updates.append({"id": conv.activity_id, "contact_id": conv.contact_id,
+        act_updates.append({"b_id": conv.activity_id, "contact_id": conv.contact_id,
                             "summary": short(body), "occurred_at": now, "data": {
                                 "inbox_id": str(conv.inbox_id), "status": conv.status,
                                 "subject": conv.subject, "message_count": count,
@@ -356,13 +369,14 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
                                      contact_id=conv.contact_id, channel=conv.channel)
         payload = message_json(SimpleNamespace(**row), shape)  # type: ignore[arg-type]
         results[n] = Written(payload, conv.id)
-        await emit(session, "message.created", {"message": payload})
+        events.append({"message": payload})
         _push_after_commit(session, shape, {"type": "message", "message": payload},
                            to_visitor=True)
-    if messages:
-        await session.execute(update(Conversation), conv_updates)
-        await session.execute(insert(Message), messages)
-        await session.execute(update(Activity), act_updates)
+    if messages:  # Core executemany: no ORM bulk bookkeeping per row
+        await session.execute(_UPDATE_CONVERSATIONS, conv_updates)
+        await session.execute(insert(_messages), messages)
+        await session.execute(_UPDATE_ACTIVITIES, act_updates)
+        await emit_many(session, "message.created", events)
     return results, sum(1 for r in results if r is None)
 
 

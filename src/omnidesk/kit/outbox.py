@@ -18,12 +18,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.kit.db import Database, after_commit
+from omnidesk.kit.ids import new_id
 from omnidesk.kit.time import utcnow
 from omnidesk.models import OutboxItem
 
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Database, OutboxItem], Awaitable[None]]
 # Given the session, the event name and its payload: does the handler want it? (cheap)
 Selector = Callable[[AsyncSession, str, dict[str, Any]], Awaitable[bool]]
+# Before a batch of payloads is offered to the selector: load what it needs in one query.
+Prefetch = Callable[[AsyncSession, str, list[dict[str, Any]]], Awaitable[None]]
 
 
 @dataclass
@@ -40,6 +43,10 @@ class _Registration:
     handler: Handler
     events: frozenset[str]
     selector: Selector | None
+    prefetch: Prefetch | None = None
+
+    def takes(self, event: str) -> bool:
+        return "*" in self.events or event in self.events
 
 
 _HANDLERS: dict[str, _Registration] = {}
@@ -48,17 +55,20 @@ _wakers: list[Callable[[], None]] = []
 
 def register(
     name: str, handler: Handler, events: set[str] | None = None,
-    selector: Selector | None = None,
+    selector: Selector | None = None, prefetch: Prefetch | None = None,
 ) -> None:
-    """Register a handler for some events (None: every event)."""
-    _HANDLERS[name] = _Registration(name, handler, frozenset(events or {"*"}), selector)
+    """Register a handler for some events (None: every event). ``selector`` decides per
+    payload whether the handler owes anything; ``prefetch`` lets it load, once per batch
+    (:func:`emit_many`), what the selector will look at."""
+    _HANDLERS[name] = _Registration(name, handler, frozenset(events or {"*"}), selector,
+                                    prefetch)
 
 
 async def interested(session: AsyncSession, event: str, payload: dict[str, Any]) -> bool:
     """Would :func:`emit` write anything for this event? (Lets bulk jobs skip building
     payloads nobody wants.)"""
     for reg in _HANDLERS.values():
-        if "*" not in reg.events and event not in reg.events:
+        if not reg.takes(event):
             continue
         if reg.selector is None or await reg.selector(session, event, payload):
             return True
@@ -69,13 +79,40 @@ async def emit(session: AsyncSession, event: str, payload: dict[str, Any]) -> in
     """Owe the event's side effects: one outbox row per interested handler."""
     count = 0
     for reg in _HANDLERS.values():
-        if "*" not in reg.events and event not in reg.events:
+        if not reg.takes(event):
             continue
         if reg.selector is not None and not await reg.selector(session, event, payload):
             continue
         session.add(OutboxItem(event=event, handler=reg.name, payload=payload))
         count += 1
-    if count and not session.info.get("outbox.wake"):
+    if count:
+        _wake_after_commit(session)
+    return count
+
+
+async def emit_many(session: AsyncSession, event: str, payloads: list[dict[str, Any]]) -> int:
+    """:func:`emit` for a batch: selectors prefetch once, and the rows are one insert."""
+    regs = [reg for reg in _HANDLERS.values() if reg.takes(event)]
+    for reg in regs:
+        if reg.prefetch is not None and payloads:
+            await reg.prefetch(session, event, payloads)
+    rows: list[dict[str, Any]] = []
+    now = utcnow()
+    for payload in payloads:
+        for reg in regs:
+            if reg.selector is not None and not await reg.selector(session, event, payload):
+                continue
+            rows.append({"id": new_id(), "event": event, "handler": reg.name,
+                         "payload": payload, "attempts": 0, "available_at": now,
+                         "created_at": now})
+    if rows:
+        await session.execute(insert(cast(Table, OutboxItem.__table__)), rows)
+        _wake_after_commit(session)
+    return len(rows)
+
+
+def _wake_after_commit(session: AsyncSession) -> None:
+    if not session.info.get("outbox.wake"):
         session.info["outbox.wake"] = True
 
         async def _wake() -> None:
@@ -83,7 +120,6 @@ async def emit(session: AsyncSession, event: str, payload: dict[str, Any]) -> in
                 waker()
 
         after_commit(session, _wake)
-    return count
 
 
 def backoff(attempts: int) -> timedelta:
