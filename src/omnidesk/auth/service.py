@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from omnidesk.kit.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from omnidesk.kit.ids import new_token
@@ -121,8 +125,80 @@ async def _team_ids(session: AsyncSession, user_id: uuid.UUID) -> frozenset[uuid
     return frozenset(rows)
 
 
+class TokenCache:
+    """A short-lived in-process cache of API token hash -> Principal, so that a request
+    with a bearer token does not read the token (and its user's teams) every time.
+
+    - Entries live ``ttl`` seconds: a token revoked (or a team membership changed) by
+      ANOTHER process is refused here within that time.
+    - In THIS process the cache is emptied as soon as a session flushes a change to an
+      API token, a team or a team membership (revoking a token, moving a user between
+      teams, from any code path that uses the ORM), and again after that commit; a lookup
+      that read the database before such a change does not store what it read (the
+      generation check), so a revoked token is refused at once.
+    - Only valid tokens are cached; the key includes the database URL.
+    """
+
+    WATCHED: tuple[type, ...] = (ApiToken, Team, TeamMember)
+
+    def __init__(self, ttl: float = 3.0, max_entries: int = 10_000) -> None:
+        self.ttl, self.max_entries = ttl, max_entries
+        self.generation = 0
+        self.clock: Callable[[], float] = time.monotonic
+        self._entries: dict[tuple[Any, str], tuple[Principal, float]] = {}
+
+    def get(self, key: tuple[Any, str]) -> Principal | None:
+        hit = self._entries.get(key)
+        if hit is None:
+            return None
+        if hit[1] <= self.clock():
+            self._entries.pop(key, None)
+            return None
+        return hit[0]
+
+    def put(self, key: tuple[Any, str], principal: Principal, generation: int) -> None:
+        if generation != self.generation or self.ttl <= 0:
+            return  # a watched change happened while it was being read
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (principal, self.clock() + self.ttl)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+
+
+TOKENS = TokenCache()
+
+
+@event.listens_for(Session, "after_flush")
+def _tokens_changed(session: Session, _context: Any) -> None:
+    watched = TokenCache.WATCHED
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, watched):
+            TOKENS.clear()
+            session.info["omnidesk.tokens_changed"] = True
+            return
+
+
+@event.listens_for(Session, "after_commit")
+def _tokens_committed(session: Session) -> None:
+    if session.info.pop("omnidesk.tokens_changed", False):
+        TOKENS.clear()
+
+
+@event.listens_for(Session, "after_rollback")
+def _tokens_rolled_back(session: Session) -> None:
+    session.info.pop("omnidesk.tokens_changed", None)
+
+
 async def get_principal_for_token(session: AsyncSession, plain: str) -> Principal:
-    token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
+    key = (getattr(session.bind, "url", None), hash_token(plain))
+    cached = TOKENS.get(key)
+    if cached is not None:
+        return cached
+    generation = TOKENS.generation
+    token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == key[1]))
     if token is None or token.revoked_at is not None:
         raise Unauthorized("invalid or revoked API token")
     now = utcnow()
@@ -131,8 +207,10 @@ async def get_principal_for_token(session: AsyncSession, plain: str) -> Principa
             update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
         )
     teams = await _team_ids(session, token.user_id) if token.user_id else frozenset()
-    return Principal(kind="token", id=token.id, name=token.name, role=token.role,
-                     user_id=token.user_id, scopes=frozenset(token.scopes), team_ids=teams)
+    principal = Principal(kind="token", id=token.id, name=token.name, role=token.role,
+                          user_id=token.user_id, scopes=frozenset(token.scopes), team_ids=teams)
+    TOKENS.put(key, principal, generation)
+    return principal
 
 
 async def do_login(

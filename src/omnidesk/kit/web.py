@@ -4,6 +4,7 @@ errors and cursors."""
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -12,7 +13,7 @@ import orjson
 from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -57,6 +58,21 @@ async def read_body(request: Request, limit: int) -> bytes:
     if len(body) > limit:
         raise PayloadTooLarge(f"request body over {limit} bytes")
     return body
+
+
+class FastJSON(Response):
+    """A JSON response serialised by orjson, for handlers that return plain JSON-ready
+    data (str / int / float / bool / None, lists, dicts with str keys) and want to skip
+    FastAPI's response validation and ``jsonable_encoder`` walk. Values orjson refuses
+    (integers beyond 64 bits from stored JSON) fall back to the standard library."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except orjson.JSONEncodeError:
+            return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def problem(status: int, type_: str, title: str, detail: str, **extra: Any) -> JSONResponse:
