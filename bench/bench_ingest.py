@@ -202,7 +202,7 @@ async def run_service(url: str, batches: list[list[dict[str, Any]]],
 async def run_api(url: str, batches: list[list[dict[str, Any]]], args: argparse.Namespace,
                   tag: str) -> float:
     token = await admin_token(url)
-    bodies = [orjson.dumps({"events": b}) for b in batches]
+    bodies = [(orjson.dumps({"events": b}), len(b)) for b in batches]
     prof = args.data_dir / f"profile-ingest-server-{tag}.prof" if args.profile else None
     async with ServerProcess(url, args.data_dir, profile=prof) as server, httpx.AsyncClient(
             base_url=server.url, timeout=120,
@@ -212,12 +212,12 @@ async def run_api(url: str, batches: list[list[dict[str, Any]]], args: argparse.
 
         async def worker() -> None:
             while queue:
-                _, body = queue.pop(0)
+                _, (body, size) = queue.pop(0)
                 r = await client.post("/api/v1/events", content=body)
                 if r.status_code != 200:
                     raise RuntimeError(f"ingest failed: {r.status_code} {r.text[:300]}")
                 counts = orjson.loads(r.content)
-                if counts["created"] != len(orjson.loads(body)["events"]):
+                if counts["created"] != size:
                     raise RuntimeError(f"not all created: {r.text[:300]}")
 
         t0 = time.perf_counter()
@@ -303,7 +303,7 @@ async def main() -> None:
             table.append((kind, name, f"{rate[name]:,.0f}",
                           ratio(rate[name], rate["raw act"]), ratio(rate[name], rate["raw all"])))
     print_table("Event ingest (events/s; ratio to the raw activities insert and to the raw "
-                "insert of every row the ingest writes; target api ≥ 0.50 of raw act)",
+                "insert of every row the ingest writes; target api ≥ 0.50 of raw all)",
                 ["database", "mode", "events/s", "÷ raw act", "÷ raw all"], table)
 
 

@@ -12,6 +12,10 @@ from omnidesk.models.enums import IdentityKind
 
 KINDS = tuple(k.value for k in IdentityKind)
 
+# phonenumbers compiles its metadata's patterns on every parse and relies on the re
+# module's cache (512 entries, shared with the whole process): keep them for good instead.
+phonenumbers.enable_pattern_cache()
+
 
 def normalize_phone(value: str, region: str) -> str:
     try:
