@@ -71,8 +71,17 @@ def _errors(exc: ValidationError) -> list[dict[str, str]]:
             for e in exc.errors()]
 
 
-def _validate(items: list[Any], region: str, results: list[ItemResult | None]) -> list[
-        tuple[int, EventIn, dict[str, str]]]:
+@dataclass
+class _Valid:
+    """The valid items of a batch: their indexes, and by index the event and its canonical
+    identities (parallel lists rather than a tuple per item)."""
+
+    indexes: list[int]
+    events: list[EventIn | None]
+    identities: list[dict[str, str] | None]
+
+
+def _validate(items: list[Any], region: str, results: list[ItemResult | None]) -> _Valid:
     """The valid events with their canonical identities; the bad ones go to ``results``.
 
     The whole list is validated in one call (the common case: every item is good); when
@@ -87,7 +96,7 @@ def _validate(items: list[Any], region: str, results: list[ItemResult | None]) -
             except ValidationError as exc:
                 events.append(None)
                 results[index] = ItemResult(index, "error", errors=_errors(exc))
-    valid: list[tuple[int, EventIn, dict[str, str]]] = []
+    valid = _Valid([], events, [None] * len(events))
     for index, event in enumerate(events):
         if event is None:
             continue
@@ -98,7 +107,8 @@ def _validate(items: list[Any], region: str, results: list[ItemResult | None]) -
             results[index] = ItemResult(index, "error", errors=[
                 {"field": field_name, "message": exc.detail}])
             continue
-        valid.append((index, event, ids))
+        valid.indexes.append(index)
+        valid.identities[index] = ids
     return valid
 
 
@@ -128,7 +138,7 @@ async def _existing_keys(session: AsyncSession, keys: set[tuple[str, str]]) -> d
     rows = await session.execute(
         select(a.source, a.external_id, a.id, a.contact_id, a.outcome).select_from(k).join(
             table, and_(a.source == source, a.external_id == external_id)))
-    return {(s, e): ItemResult(0, "duplicate", str(id_), str(contact_id), outcome)
+    return {(s, e): ItemResult(0, "duplicate", str(id_), str(contact_id), str(outcome))
             for s, e, id_, contact_id, outcome in rows}
 
 
@@ -181,15 +191,17 @@ async def ingest(session: AsyncSession, items: list[Any], region: str) -> list[I
     """Store the valid events of a batch; report every item's fate by index."""
     results: list[ItemResult | None] = [None] * len(items)
     valid = _validate(items, region, results)
-    if valid:
+    if valid.indexes:
         await _store(session, valid, results)
     return [r for r in results if r is not None]
 
 
-async def _store(session: AsyncSession, valid: list[tuple[int, EventIn, dict[str, str]]],
+async def _store(session: AsyncSession, valid: _Valid,
                  results: list[ItemResult | None]) -> None:
-    seen = await _existing_keys(session, {(e["source"], e["id"]) for _, e, _ in valid})
-    known = await _contacts_for(session, {kv for _, _, ids in valid for kv in ids.items()})
+    events = [e for e in valid.events if e is not None]
+    seen = await _existing_keys(session, {(e["source"], e["id"]) for e in events})
+    known = await _contacts_for(session, {kv for ids in valid.identities if ids is not None
+                                          for kv in ids.items()})
     declared: dict[str, str] = {
         t: o for t, o in await session.execute(select(EventType.type, EventType.outcome))}
     wanted = await interested(session, "event.received", {})
@@ -197,7 +209,9 @@ async def _store(session: AsyncSession, valid: list[tuple[int, EventIn, dict[str
     outcomes: dict[str, str] = {}  # per type: declared, else inferred from its name
     contact_texts: dict[uuid.UUID, str] = {}
     kind = ActivityKind.event.value
-    for index, event, ids in valid:
+    for index in valid.indexes:
+        event, ids = valid.events[index], valid.identities[index]
+        assert event is not None and ids is not None
         key = (event["source"], event["id"])
         first = seen.get(key)  # stored before, or earlier in this batch
         if first is not None:
@@ -212,6 +226,7 @@ async def _store(session: AsyncSession, valid: list[tuple[int, EventIn, dict[str
         outcome = event.get("outcome") or outcomes.get(type_)
         if outcome is None:
             outcome = outcomes[type_] = declared.get(type_) or infer_outcome(type_)
+        outcome = str(outcome)  # a plain string, not the enum member
         summary, data = event.get("summary", ""), event.get("data", {})
         activity_id = new_id()
         batch.activities.append({
