@@ -43,6 +43,7 @@ from _common import (
     admin_token,
     backends,
     base_parser,
+    cpu_seconds,
     fresh_database,
     machine_info,
     ms,
@@ -103,7 +104,7 @@ def relay_app() -> Starlette:
 
     async def agent(ws: WebSocket) -> None:
         await ws.accept()
-        conn = Connection(ws)
+        conn = Connection(ws, batch=ws.query_params.get("batch") == "1")
         hub.subscribe(conn, "inbox")
         await conn.send_now({"type": "hello", "inboxes": ["inbox"]})
         try:
@@ -167,23 +168,25 @@ async def read_visitor(ws: ClientConnection, load: Load) -> None:
 async def read_agent(ws: ClientConnection, load: Load) -> None:
     async for raw in ws:
         now = time.perf_counter()
-        frame = orjson.loads(raw)
-        if frame["type"] == "message" and frame["message"]["sender_type"] == "contact":
-            sent = load.sent_v.get(marker(frame["message"]["body"]))
-            if sent is not None:
-                load.to_agent.append((sent, now - sent))
-        elif frame["type"] == "error":
-            load.errors.append(str(frame.get("detail")))
+        outer = orjson.loads(raw)
+        for frame in outer["frames"] if outer["type"] == "batch" else [outer]:
+            if frame["type"] == "message" and frame["message"]["sender_type"] == "contact":
+                sent = load.sent_v.get(marker(frame["message"]["body"]))
+                if sent is not None:
+                    load.to_agent.append((sent, now - sent))
+            elif frame["type"] == "error":
+                load.errors.append(str(frame.get("detail")))
 
 
 async def next_frame(ws: ClientConnection, type_: str, timeout: float = 60) -> dict[str, Any]:
     async with asyncio.timeout(timeout):
         while True:
-            frame = orjson.loads(await ws.recv())
-            if frame["type"] == type_:
-                return dict(frame)
-            if frame["type"] == "error":
-                raise RuntimeError(f"error frame: {frame}")
+            outer = orjson.loads(await ws.recv())
+            for frame in outer["frames"] if outer["type"] == "batch" else [outer]:
+                if frame["type"] == type_:
+                    return dict(frame)
+                if frame["type"] == "error":
+                    raise RuntimeError(f"error frame: {frame}")
 
 
 async def lag_monitor(load: Load, stop: asyncio.Event) -> None:
@@ -205,9 +208,11 @@ class Figures:
     errors: int
     lag_p95: float
     setup_s: float
+    server_cpu: float  # the server's CPU time over the measured window ÷ its length
 
 
-async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namespace) -> Figures:
+async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namespace,
+                   server_pid: int) -> Figures:
     load = Load()
     run = uuid.uuid4().hex[:6]
     gate = asyncio.Semaphore(args.connect_concurrency)
@@ -225,7 +230,8 @@ async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namesp
             return ws, str(ack["message"]["conversation_id"])
 
     visitors = await asyncio.gather(*(open_visitor(i) for i in range(args.n)))
-    agents = [await connect(f"{ws_url}/ws/agent?token={token}", ping_interval=None,
+    batch = "&batch=1" if args.batch else ""
+    agents = [await connect(f"{ws_url}/ws/agent?token={token}{batch}", ping_interval=None,
                             open_timeout=60, close_timeout=5) for _ in range(args.agents)]
     for ws in agents:
         await next_frame(ws, "hello")
@@ -259,7 +265,15 @@ async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namesp
                 "body": f"[{mark}] 正在为您检查线路", "client_id": f"{run}-{mark}"}).decode())
             at += period
 
+    async def server_load() -> float:
+        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        cpu0, t0 = cpu_seconds(server_pid), time.perf_counter()
+        await asyncio.sleep(max(0.0, end - time.perf_counter()))
+        return (cpu_seconds(server_pid) - cpu0) / (time.perf_counter() - t0)
+
+    cpu_task = asyncio.create_task(server_load())
     await asyncio.gather(*(talk(i, ws, conv) for i, (ws, conv) in enumerate(visitors)))
+    server_cpu = await cpu_task
     await asyncio.sleep(args.grace)  # let what is in flight arrive
     stop.set()
     await monitor
@@ -276,7 +290,8 @@ async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namesp
     sent_a = sum(1 for t in load.sent_a.values() if measure_from <= t < end)
     to_agent, to_visitor = window(load.to_agent), window(load.to_visitor)
     return Figures(to_agent, to_visitor, len(to_agent), len(to_visitor),
-                   sent_v, sent_a, len(load.errors), percentile(load.lag, 95), setup_s)
+                   sent_v, sent_a, len(load.errors), percentile(load.lag, 95), setup_s,
+                   server_cpu)
 
 
 # --------------------------------------------------------------------------- driver
@@ -294,7 +309,8 @@ async def bench_omnidesk(kind: str, args: argparse.Namespace) -> Figures:
                                                             "name": "bench widget"})
             r.raise_for_status()
             inbox_id = str(r.json()["id"])
-        figures = await run_load(server.ws_url, inbox_id, token, args)
+        assert server.proc is not None
+        figures = await run_load(server.ws_url, inbox_id, token, args, server.proc.pid)
     if prof is not None:
         print(f"  server profile written to {prof}")
     return figures
@@ -303,7 +319,8 @@ async def bench_omnidesk(kind: str, args: argparse.Namespace) -> Figures:
 async def bench_relay(args: argparse.Namespace) -> Figures:
     async with ServerProcess("sqlite:///unused.db", args.data_dir, app="bench_ws:relay_app",
                              app_dir=BENCH_DIR) as server:
-        return await run_load(server.ws_url, "relay", "relay", args)
+        assert server.proc is not None
+        return await run_load(server.ws_url, "relay", "relay", args, server.proc.pid)
 
 
 def describe(name: str, f: Figures, args: argparse.Namespace) -> None:
@@ -312,7 +329,8 @@ def describe(name: str, f: Figures, args: argparse.Namespace) -> None:
           f"{f.sent_v:,} sent × {args.agents} agents); agent→visitor p50 "
           f"{ms(percentile(f.to_visitor, 50))} p95 {ms(percentile(f.to_visitor, 95))} ms "
           f"({f.delivered_visitor:,} of {f.sent_a:,}); errors {f.errors}; client loop lag "
-          f"p95 {ms(f.lag_p95)} ms; setup {f.setup_s:.1f} s", flush=True)
+          f"p95 {ms(f.lag_p95)} ms; server CPU {f.server_cpu:.0%} of a core; setup "
+          f"{f.setup_s:.1f} s", flush=True)
 
 
 def counts(text: str) -> list[int]:
@@ -331,6 +349,9 @@ async def main() -> None:
     parser.add_argument("--grace", type=float, default=5,
                         help="seconds to wait for deliveries after the last send")
     parser.add_argument("--connect-concurrency", type=int, default=50)
+    parser.add_argument("--no-batch", dest="batch", action="store_false",
+                        help="agent sockets without batch=1 (one frame per message), as "
+                             "third-party clients of /ws/agent")
     parser.add_argument("--profile", action="store_true", help="cProfile the omnidesk server")
     parser.add_argument("--workers", type=int, default=1,
                         help="omnidesk server processes (>1: pushes fan out through Redis)")
@@ -358,11 +379,12 @@ async def main() -> None:
             rows.append((f"{n:,}", name, ms(percentile(f.to_agent, 50)), ms(a95),
                          ratio(a95, b_agent), ms(percentile(f.to_visitor, 50)), ms(v95),
                          ratio(v95, b_vis), f"{lost_a:,} / {lost_v:,}", f.errors,
-                         ms(f.lag_p95)))
+                         ms(f.lag_p95), f"{f.server_cpu:.0%}"))
     print_table(f"Web chat: {args.agents} agent sockets, {args.rate:g} msg/s each way per "
                 f"conversation, {args.duration:g} s (ms; target p95 ≤ 50 ms)",
                 ["visitors", "server", "v→a p50", "v→a p95", "÷ relay", "a→v p50", "a→v p95",
-                 "÷ relay", "undelivered v→a / a→v", "errors", "client lag p95"], rows)
+                 "÷ relay", "undelivered v→a / a→v", "errors", "client lag p95",
+                 "server CPU"], rows)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from omnidesk.auth.service import Principal
 from omnidesk.channels.base import InboundMessage
 from omnidesk.conversations.batch import ChatIn, ChatReply, GroupWriter, write_batch, write_one
+from omnidesk.conversations.views import message_json
 from omnidesk.kit.db import Database
 from omnidesk.kit.time import utcnow
 from omnidesk.models import Activity, Conversation, Message, OutboxItem, SlaTarget
@@ -111,6 +112,13 @@ async def test_group_commit_writes_what_the_one_path_writes(
             results, fallback = await write_batch(session, items)
         assert fallback == 0, "every item of the script is on the fast path"
         assert all(r is not None for r in results)
+        async with db.transaction() as session:  # what was pushed is what is stored
+            for r in results:
+                assert r is not None
+                stored = await session.get(Message, uuid.UUID(r.message["id"]))
+                conv = await session.get(Conversation, r.conversation_id)
+                assert stored is not None and conv is not None
+                assert r.message == message_json(stored, conv)
 
     one, batch = await snapshot(db, one_inbox), await snapshot(db, batch_inbox)
     assert one == batch

@@ -343,6 +343,7 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
     conv_updates: list[dict[str, Any]] = []
     act_updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
+    created_at = now.isoformat()
     for n, item, conv in accepted:
         seq, count = conv.last_seq + 1, conv.message_count + 1
         if isinstance(item, ChatIn):
@@ -367,7 +368,15 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
                                 "last_sender": str(sender_type)}})
         shape: Any = SimpleNamespace(id=conv.id, inbox_id=conv.inbox_id,
                                      contact_id=conv.contact_id, channel=conv.channel)
-        payload = message_json(SimpleNamespace(**row), shape)  # type: ignore[arg-type]
+        # message_json's shape, built directly (the batch's timestamp is formatted once)
+        payload = {"id": str(row["id"]), "conversation_id": str(conv.id), "seq": seq,
+                   "sender_type": row["sender_type"],
+                   "sender_id": str(sender_id) if sender_id else None,
+                   "author_name": author, "body": body, "is_note": False,
+                   "external_id": external_id, "data": data, "delivery_status": None,
+                   "created_at": created_at, "attachments": [],
+                   "inbox_id": str(conv.inbox_id), "contact_id": str(conv.contact_id),
+                   "channel": conv.channel}
         results[n] = Written(payload, conv.id)
         events.append({"message": payload})
         _push_after_commit(session, shape, {"type": "message", "message": payload},

@@ -4,7 +4,8 @@ Authenticated by the session cookie (same-origin only) or ``?token=<API token>``
 Subscribes to every inbox the agent may see and to the agent's own topic (assignments
 with the customer context, screen pops). ``?since=<message id>`` resumes: messages after
 that one are sent first, nothing twice. Frames in: ``reply`` {conversation_id, body,
-client_id, is_note}, ``typing`` {conversation_id}, ``ping``.
+client_id, is_note}, ``typing`` {conversation_id}, ``ping``. ``?batch=1``: frames that
+are ready together may arrive as one ``{"type": "batch", "frames": [...]}`` (in order).
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ async def agent_socket(ws: WebSocket) -> None:
     db: Database = ws.app.state.db
     hub: Hub = ws.app.state.hub
     await ws.accept()
-    conn = Connection(ws)
+    conn = Connection(ws, batch=ws.query_params.get("batch") in ("1", "true"))
     inflight = Pipeline()
     user_key: str | None = None
     try:

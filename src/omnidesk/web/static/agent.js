@@ -143,11 +143,15 @@
 
   function connect() {
     setState(socket ? "lost" : "connecting");
-    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/agent";
-    if (lastId) url += "?since=" + encodeURIComponent(lastId);
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host +
+      "/ws/agent?batch=1";
+    if (lastId) url += "&since=" + encodeURIComponent(lastId);
     socket = new WebSocket(url);
     socket.onopen = function () { delay = 500; setState("live"); };
-    socket.onmessage = function (e) { onFrame(JSON.parse(e.data)); };
+    socket.onmessage = function (e) {
+      var f = JSON.parse(e.data);
+      if (f.type === "batch") f.frames.forEach(onFrame); else onFrame(f);
+    };
     socket.onclose = function () {
       setState("lost");
       setTimeout(connect, delay);
