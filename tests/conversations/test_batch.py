@@ -157,3 +157,35 @@ async def test_writer_falls_back_to_the_one_path_and_reports_errors(
     async with db.transaction() as session:
         c = await session.get(Conversation, conv)
         assert c is not None and c.status == "open" and c.last_seq == 6
+
+
+async def test_a_reply_into_another_teams_restricted_inbox_is_refused_in_a_batch(
+        client: httpx.AsyncClient, db: Database) -> None:
+    from omnidesk.kit.errors import OmnideskError
+
+    team = (await client.post("/api/v1/teams", json={"name": "政企客户服务组"})).json()
+    inbox = (await client.post("/api/v1/inboxes", json={
+        "channel": "web_chat", "name": "政企专线", "team_id": team["id"],
+        "restricted": True})).json()["id"]
+    async with db.transaction() as session:
+        written = await write_one(session, chat(inbox, "v-政企", "专线中断", None, "z-1"))
+    conv = written.conversation_id
+    outsider = agent()  # an agent of no team
+    member = Principal(kind="user", id=uuid.uuid4(), name="Agent 李", role="agent",
+                       user_id=uuid.uuid4(), team_ids=frozenset({uuid.UUID(team["id"])}))
+    async with db.transaction() as session:
+        results, fallback = await write_batch(session, [
+            ChatReply(outsider, conv, "我来看看", client_id="o-1")])
+    assert results == [None] and fallback == 1  # the one path decides, and refuses
+    try:
+        async with db.transaction() as session:
+            await write_one(session, ChatReply(outsider, conv, "我来看看", client_id="o-1"))
+    except OmnideskError as exc:
+        assert exc.status in (403, 404)
+    else:
+        raise AssertionError("an outsider replied into a restricted inbox")
+    async with db.transaction() as session:
+        results, fallback = await write_batch(session, [
+            ChatReply(member, conv, "您好，专线组为您服务", client_id="m-1")])
+    assert fallback == 0 and results[0] is not None
+    assert results[0].message["seq"] == 2

@@ -39,7 +39,7 @@ from omnidesk.kit.errors import OmnideskError
 from omnidesk.kit.ids import new_id
 from omnidesk.kit.outbox import emit_many
 from omnidesk.kit.time import utcnow
-from omnidesk.models import Activity, Contact, Conversation, Message, SlaTarget
+from omnidesk.models import Activity, Contact, Conversation, Inbox, Message, SlaTarget
 from omnidesk.models.enums import ConversationStatus, SenderType
 from omnidesk.sla import service as sla
 
@@ -83,9 +83,13 @@ class _Pending:
 class GroupWriter:
     """One writer task per process; ``submit`` waits until its message is committed."""
 
-    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH, linger: float = 0.0) -> None:
         self.db = db
         self.max_batch = max_batch
+        # Each transaction has a fixed cost (a dozen statements) that dwarfs a message's
+        # own; under steady load a batch therefore lingers a moment for more messages.
+        self.linger = linger
+        self._busy_until = 0.0  # when the last batch finished (loop time)
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
@@ -120,6 +124,10 @@ class GroupWriter:
                 if first is None:
                     return
                 batch = [first]
+            loop = asyncio.get_running_loop()
+            if (self.linger and not stopping and self._queue.qsize() < self.max_batch
+                    and loop.time() - self._busy_until < self.linger):
+                await asyncio.sleep(self.linger)  # busy: let the batch fill a little
             while len(batch) < self.max_batch and not self._queue.empty():
                 more = self._queue.get_nowait()
                 if more is None:
@@ -143,6 +151,7 @@ class GroupWriter:
                 for p in now_batch:
                     if not p.future.done():
                         p.future.set_exception(RuntimeError("message could not be stored"))
+            self._busy_until = loop.time()
 
     async def _write(self, batch: list[_Pending]) -> None:
         fast = [p for p in batch if _fast_candidate(p.item)]
@@ -243,6 +252,7 @@ _UPDATE_CONVERSATIONS = (
     update(_conversations).where(_conversations.c.id == bindparam("b_id"))
     .values(last_seq=bindparam("last_seq"), message_count=bindparam("message_count"),
             last_message_at=bindparam("last_message_at"), updated_at=bindparam("updated_at")))
+_INSERT_MESSAGES = insert(_messages)
 _UPDATE_ACTIVITIES = (
     update(_activities).where(_activities.c.id == bindparam("b_id"))
     .values(contact_id=bindparam("contact_id"), summary=bindparam("summary"),
@@ -252,6 +262,25 @@ _CONV_COLUMNS = (Conversation.id, Conversation.inbox_id, Conversation.contact_id
                  Conversation.channel, Conversation.status, Conversation.subject,
                  Conversation.first_response_at, Conversation.priority,
                  Conversation.last_seq, Conversation.message_count)
+# One round trip: the conversations (row-locked on PostgreSQL), their timeline entries,
+# their contacts' names and tiers, and what an agent needs to see their inboxes.
+_SELECT_CONVS = (
+    select(*_CONV_COLUMNS, Activity.id.label("activity_id"),
+           Contact.name.label("contact_name"), Contact.tier.label("contact_tier"),
+           Contact.vip_level.label("contact_vip"), Inbox.restricted.label("inbox_restricted"),
+           Inbox.team_id.label("inbox_team_id"))
+    .join(Contact, Contact.id == Conversation.contact_id)
+    .join(Inbox, Inbox.id == Conversation.inbox_id)
+    .outerjoin(Activity, and_(Activity.conversation_id == Conversation.id,
+                              Activity.source == CONVERSATION_SOURCE))
+    .where(Conversation.id.in_(bindparam("ids", expanding=True))))
+_SELECT_CONVS_LOCKED = _SELECT_CONVS.with_for_update(of=Conversation)
+_SELECT_RETRIES = select(*_messages.c).where(
+    _messages.c.conversation_id.in_(bindparam("conversations", expanding=True)),
+    _messages.c.external_id.in_(bindparam("client_ids", expanding=True)))
+_SELECT_RUNNING_NEXT = select(SlaTarget.subject_id).where(
+    SlaTarget.subject_id.in_(bindparam("ids", expanding=True)),
+    SlaTarget.metric == "next_response", SlaTarget.stopped_at.is_(None))
 
 
 async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
@@ -262,25 +291,13 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
 
     now = utcnow()
     ids = list({_conversation_key(i) for i in items if _conversation_key(i) is not None})
-    # One round trip: the conversations (row-locked on PostgreSQL), their timeline entries
-    # and their contacts' names and tiers.
-    stmt = (select(*_CONV_COLUMNS, Activity.id.label("activity_id"),
-                   Contact.name.label("contact_name"), Contact.tier.label("contact_tier"),
-                   Contact.vip_level.label("contact_vip"))
-            .join(Contact, Contact.id == Conversation.contact_id)
-            .outerjoin(Activity, and_(Activity.conversation_id == Conversation.id,
-                                      Activity.source == CONVERSATION_SOURCE))
-            .where(Conversation.id.in_(ids)))
-    if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
-        stmt = stmt.with_for_update(of=Conversation)
-    convs = {row.id: row for row in await session.execute(stmt)}
-    inboxes: dict[uuid.UUID, Any] = {}
-
-    async def inbox_of(inbox_id: uuid.UUID) -> Any:
-        if inbox_id not in inboxes:
-            from omnidesk.conversations.service import get_inbox
-            inboxes[inbox_id] = await get_inbox(session, inbox_id)
-        return inboxes[inbox_id]
+    # Statements are built once (module level) and run on the session's connection: the
+    # ORM layer has nothing to add to these column reads, and building a statement costs
+    # more than running it.
+    conn = await session.connection()
+    postgres = conn.dialect.name == "postgresql"
+    convs = {row.id: row for row in await conn.execute(
+        _SELECT_CONVS_LOCKED if postgres else _SELECT_CONVS, {"ids": ids})}
 
     results: list[Written | None] = [None] * len(items)
     accepted: list[tuple[int, ChatIn | ChatReply, Any]] = []
@@ -291,16 +308,17 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
         if isinstance(item, ChatIn):
             if conv.status != ConversationStatus.open or conv.inbox_id != item.msg.inbox_id:
                 continue  # reopening, resuming a pending conversation: the one path
-        elif not item.principal.can_see_inbox(await inbox_of(conv.inbox_id)):
-            continue
+        elif not item.principal.can_see_inbox(SimpleNamespace(  # type: ignore[arg-type]
+                restricted=conv.inbox_restricted, team_id=conv.inbox_team_id)):
+            continue  # the one path answers 403
         accepted.append((n, item, conv))
 
     # Retries: a client id seen before in that conversation is the stored message.
     keyed = [(item, conv) for _, item, conv in accepted if _client_id(item)]
     if keyed:
-        rows = await session.scalars(select(Message).where(
-            Message.conversation_id.in_([c.id for _, c in keyed]),
-            Message.external_id.in_([_client_id(i) for i, _ in keyed])))
+        rows = await conn.execute(_SELECT_RETRIES, {
+            "conversations": [c.id for _, c in keyed],
+            "client_ids": [_client_id(i) for i, _ in keyed]})
         stored = {(m.conversation_id, m.external_id): m for m in rows}
         fresh = []
         for n, item, conv in accepted:
@@ -308,7 +326,8 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
             if m is None:
                 fresh.append((n, item, conv))
             else:
-                results[n] = Written(message_json(m, conv), conv.id, duplicate=True)
+                results[n] = Written(message_json(cast(Any, m), conv), conv.id,
+                                     duplicate=True)
         accepted = fresh
 
     inbound = [c for _, i, c in accepted if isinstance(i, ChatIn)]
@@ -318,10 +337,8 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
     # next-response clock (if none runs); an agent's answer stops first/next response.
     answered = [c for c in inbound if c.first_response_at is not None]
     if answered:
-        running = set(await session.scalars(
-            select(SlaTarget.subject_id).where(
-                SlaTarget.subject_id.in_([c.id for c in answered]),
-                SlaTarget.metric == "next_response", SlaTarget.stopped_at.is_(None))))
+        running = set((await conn.execute(
+            _SELECT_RUNNING_NEXT, {"ids": [c.id for c in answered]})).scalars())
         starting = [c for c in answered if c.id not in running]
         if starting:
             await sla.start_many(session, [sla.Subject(
@@ -382,9 +399,9 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
         _push_after_commit(session, shape, {"type": "message", "message": payload},
                            to_visitor=True)
     if messages:  # Core executemany: no ORM bulk bookkeeping per row
-        await session.execute(_UPDATE_CONVERSATIONS, conv_updates)
-        await session.execute(insert(_messages), messages)
-        await session.execute(_UPDATE_ACTIVITIES, act_updates)
+        await conn.execute(_UPDATE_CONVERSATIONS, conv_updates)
+        await conn.execute(_INSERT_MESSAGES, messages)
+        await conn.execute(_UPDATE_ACTIVITIES, act_updates)
         await emit_many(session, "message.created", events)
     return results, sum(1 for r in results if r is None)
 

@@ -144,13 +144,18 @@ async def _on_typing(principal: Principal, frame: dict[str, Any]) -> None:
                                            "sender": "agent", "name": principal.name})
 
 
+# A console can send replies much faster than a visitor (a supervisor's tools, many chats
+# at once): more of its frames may wait for the group commit before its reader pauses.
+AGENT_IN_FLIGHT = 512
+
+
 @router.websocket("/ws/agent")
 async def agent_socket(ws: WebSocket) -> None:
     db: Database = ws.app.state.db
     hub: Hub = ws.app.state.hub
     await ws.accept()
     conn = Connection(ws, batch=ws.query_params.get("batch") in ("1", "true"))
-    inflight = Pipeline()
+    inflight = Pipeline(AGENT_IN_FLIGHT)
     user_key: str | None = None
     try:
         principal = await _authenticate(db, ws)
