@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.bot import engine
@@ -18,6 +18,8 @@ CHAT_CHANNELS = {"web_chat", "app_chat", "wechat"}
 
 
 _STATES = "bot.sessions"  # session.info: conversation id → bot state (None: no bot)
+_STATES_OF = select(BotSession.conversation_id, BotSession.state).where(
+    BotSession.conversation_id.in_(bindparam("ids", expanding=True)))
 
 
 def _is_customer_chat(message: dict[str, Any]) -> bool:
@@ -32,8 +34,8 @@ async def _prefetch(session: AsyncSession, _: str, payloads: list[dict[str, Any]
     if not ids:
         return
     states: dict[str, str | None] = session.info.setdefault(_STATES, {})
-    rows = await session.execute(select(BotSession.conversation_id, BotSession.state).where(
-        BotSession.conversation_id.in_([uuid.UUID(i) for i in ids])))
+    rows = await (await session.connection()).execute(
+        _STATES_OF, {"ids": [uuid.UUID(i) for i in ids]})
     states.update(dict.fromkeys(ids))
     states.update({str(cid): state for cid, state in rows})
 

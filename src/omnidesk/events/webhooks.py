@@ -23,12 +23,14 @@ def _wants(hook: Webhook, event: str) -> bool:
     return not hook.event_types or event in hook.event_types
 
 
+_ACTIVE_TYPES = select(Webhook.event_types).where(Webhook.active.is_(True))
+
+
 async def _any_subscriber(session: AsyncSession, event: str, _: dict[str, Any]) -> bool:
     """Cached per transaction: a batch of 1,000 events asks the database once."""
     cache: dict[str, list[list[str]]] = session.info.setdefault("webhooks.active", {})
     if "hooks" not in cache:
-        cache["hooks"] = list(await session.scalars(
-            select(Webhook.event_types).where(Webhook.active.is_(True))))
+        cache["hooks"] = list(await session.scalars(_ACTIVE_TYPES))
     return any(not types or event in types for types in cache["hooks"])
 
 

@@ -90,6 +90,9 @@ async def emit(session: AsyncSession, event: str, payload: dict[str, Any]) -> in
     return count
 
 
+_INSERT = insert(cast(Table, OutboxItem.__table__))
+
+
 async def emit_many(session: AsyncSession, event: str, payloads: list[dict[str, Any]]) -> int:
     """:func:`emit` for a batch: selectors prefetch once, and the rows are one insert."""
     regs = [reg for reg in _HANDLERS.values() if reg.takes(event)]
@@ -106,7 +109,7 @@ async def emit_many(session: AsyncSession, event: str, payloads: list[dict[str, 
                          "payload": payload, "attempts": 0, "available_at": now,
                          "created_at": now})
     if rows:
-        await session.execute(insert(cast(Table, OutboxItem.__table__)), rows)
+        await (await session.connection()).execute(_INSERT, rows)
         _wake_after_commit(session)
     return len(rows)
 

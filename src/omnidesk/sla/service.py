@@ -45,13 +45,16 @@ def _matches(policy: SlaPolicy, s: Subject) -> bool:
     return all(not c.get(key) or value in c[key] for key, value in checks)
 
 
+_ACTIVE_POLICIES = (select(SlaPolicy, SlaCalendar.definition)
+                    .outerjoin(SlaCalendar, SlaCalendar.id == SlaPolicy.calendar_id)
+                    .where(SlaPolicy.active.is_(True))
+                    .order_by(SlaPolicy.position, SlaPolicy.name))
+
+
 async def _policies(session: AsyncSession) -> list[tuple[SlaPolicy, dict[str, Any] | None]]:
     cached = session.info.get("sla.policies")
     if cached is None:
-        rows = await session.execute(
-            select(SlaPolicy, SlaCalendar.definition)
-            .outerjoin(SlaCalendar, SlaCalendar.id == SlaPolicy.calendar_id)
-            .where(SlaPolicy.active.is_(True)).order_by(SlaPolicy.position, SlaPolicy.name))
+        rows = await session.execute(_ACTIVE_POLICIES)
         cached = [(p, d) for p, d in rows]
         session.info["sla.policies"] = cached
     return list(cached)
@@ -163,13 +166,16 @@ async def start_many(session: AsyncSession, subjects: list[Subject], metrics: li
     return rows
 
 
+_RUNNING_OF = select(SlaTarget).where(
+    SlaTarget.subject_id.in_(bindparam("ids", expanding=True)), SlaTarget.stopped_at.is_(None),
+    SlaTarget.metric.in_(bindparam("metrics", expanding=True)))
+
+
 async def stop_many(session: AsyncSession, subject_ids: list[uuid.UUID], metrics: list[str],
                     at: datetime | None = None) -> list[SlaTarget]:
     """:func:`stop` for many subjects at once."""
     at = at or utcnow()
-    rows = list(await session.scalars(select(SlaTarget).where(
-        SlaTarget.subject_id.in_(subject_ids), SlaTarget.stopped_at.is_(None),
-        SlaTarget.metric.in_(metrics))))
+    rows = list(await session.scalars(_RUNNING_OF, {"ids": subject_ids, "metrics": metrics}))
     for row in rows:
         row.stopped_at = at
         row.pauses = [[p, r or at.isoformat()] for p, r in row.pauses]
