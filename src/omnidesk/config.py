@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     ws_resume_limit: int = 500
     # Chat group commit: while chats keep the writer busy, a batch waits this long for
     # company (fewer, larger transactions); an idle writer writes a message at once.
-    chat_commit_linger_ms: float = 10.0
+    chat_commit_linger_ms: float = 5.0
     # E-mail: the inbound SMTP server ("HOST:PORT"; unset: not started) and its size limit
     smtp_listen: str | None = None
     smtp_max_bytes: int = 25 * 1024 * 1024
