@@ -189,3 +189,29 @@ async def test_a_reply_into_another_teams_restricted_inbox_is_refused_in_a_batch
             ChatReply(member, conv, "您好，专线组为您服务", client_id="m-1")])
     assert fallback == 0 and results[0] is not None
     assert results[0].message["seq"] == 2
+
+
+async def test_a_busy_writer_lets_a_batch_fill_and_an_idle_one_writes_at_once(
+        client: httpx.AsyncClient, db: Database) -> None:
+    inbox = (await client.post("/api/v1/inboxes", json={"channel": "web_chat",
+                                                        "name": "linger"})).json()["id"]
+    convs = []
+    for v in VISITORS:
+        async with db.transaction() as session:
+            convs.append((await write_one(session, chat(inbox, v, "你好", None))).conversation_id)
+    writer = GroupWriter(db, linger=0.3)
+    writer.start()
+    try:
+        await writer.submit(chat(inbox, VISITORS[0], "idle", convs[0], "i-0"))
+        assert writer.batches == 1  # idle: written alone, nothing to wait for
+
+        async def later(n: int) -> None:
+            await asyncio.sleep(0.02 * n)  # arrive one after another, well within the linger
+            await writer.submit(chat(inbox, VISITORS[n], f"busy {n}", convs[n], f"b-{n}"))
+
+        # right after a batch the writer counts as busy: the next batch waits for company
+        await asyncio.gather(writer.submit(chat(inbox, VISITORS[0], "busy 0", convs[0], "b-0")),
+                             later(1), later(2))
+        assert writer.batches == 2 and writer.written == 4
+    finally:
+        await writer.stop()
