@@ -24,11 +24,12 @@ import logging
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from omnidesk.activity.service import CONVERSATION_SOURCE, short
 from omnidesk.auth.service import Principal
@@ -283,24 +284,33 @@ _SELECT_RUNNING_NEXT = select(SlaTarget.subject_id).where(
     SlaTarget.metric == "next_response", SlaTarget.stopped_at.is_(None))
 
 
+Accepted = list[tuple[int, ChatIn | ChatReply, Any]]  # (index in the batch, item, row)
+
+
 async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
                       ) -> tuple[list[Written | None], int]:
     """Write the fast-path items (at most one per conversation); ``None`` marks an item
     that must take the one path instead. Returns the results and how many fell back."""
-    from omnidesk.conversations.service import PRIORITY_NAMES, _push_after_commit, tier_of
-
     now = utcnow()
-    ids = list({_conversation_key(i) for i in items if _conversation_key(i) is not None})
     # Statements are built once (module level) and run on the session's connection: the
     # ORM layer has nothing to add to these column reads, and building a statement costs
     # more than running it.
     conn = await session.connection()
+    results: list[Written | None] = [None] * len(items)
+    accepted = await _accept(conn, items)
+    accepted = await _drop_retries(conn, accepted, results)
+    await _clocks(session, conn, accepted, now)
+    await _write_messages(session, conn, accepted, results, now)
+    return results, sum(1 for r in results if r is None)
+
+
+async def _accept(conn: AsyncConnection, items: list[ChatIn | ChatReply]) -> Accepted:
+    """The items the fast path may write, each with its conversation's row."""
+    ids = list({_conversation_key(i) for i in items if _conversation_key(i) is not None})
     postgres = conn.dialect.name == "postgresql"
     convs = {row.id: row for row in await conn.execute(
         _SELECT_CONVS_LOCKED if postgres else _SELECT_CONVS, {"ids": ids})}
-
-    results: list[Written | None] = [None] * len(items)
-    accepted: list[tuple[int, ChatIn | ChatReply, Any]] = []
+    accepted: Accepted = []
     for n, item in enumerate(items):
         conv = convs.get(_conversation_key(item))
         if conv is None or conv.activity_id is None:
@@ -312,30 +322,37 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
                 restricted=conv.inbox_restricted, team_id=conv.inbox_team_id)):
             continue  # the one path answers 403
         accepted.append((n, item, conv))
+    return accepted
 
-    # Retries: a client id seen before in that conversation is the stored message.
+
+async def _drop_retries(conn: AsyncConnection, accepted: Accepted,
+                        results: list[Written | None]) -> Accepted:
+    """Retries: a client id seen before in that conversation is the stored message."""
     keyed = [(item, conv) for _, item, conv in accepted if _client_id(item)]
-    if keyed:
-        rows = await conn.execute(_SELECT_RETRIES, {
-            "conversations": [c.id for _, c in keyed],
-            "client_ids": [_client_id(i) for i, _ in keyed]})
-        stored = {(m.conversation_id, m.external_id): m for m in rows}
-        fresh = []
-        for n, item, conv in accepted:
-            m = stored.get((conv.id, _client_id(item)))
-            if m is None:
-                fresh.append((n, item, conv))
-            else:
-                results[n] = Written(message_json(cast(Any, m), conv), conv.id,
-                                     duplicate=True)
-        accepted = fresh
+    if not keyed:
+        return accepted
+    rows = await conn.execute(_SELECT_RETRIES, {
+        "conversations": [c.id for _, c in keyed],
+        "client_ids": [_client_id(i) for i, _ in keyed]})
+    stored = {(m.conversation_id, m.external_id): m for m in rows}
+    fresh: Accepted = []
+    for n, item, conv in accepted:
+        m = stored.get((conv.id, _client_id(item)))
+        if m is None:
+            fresh.append((n, item, conv))
+        else:
+            results[n] = Written(message_json(cast(Any, m), conv), conv.id, duplicate=True)
+    return fresh
 
-    inbound = [c for _, i, c in accepted if isinstance(i, ChatIn)]
-    replies = [c for _, i, c in accepted if isinstance(i, ChatReply)]
 
-    # SLA, as the one path does it: a customer message after the first answer starts the
-    # next-response clock (if none runs); an agent's answer stops first/next response.
-    answered = [c for c in inbound if c.first_response_at is not None]
+async def _clocks(session: AsyncSession, conn: AsyncConnection, accepted: Accepted,
+                  now: datetime) -> None:
+    """SLA, as the one path does it: a customer message after the first answer starts the
+    next-response clock (if none runs); an agent's answer stops first/next response."""
+    from omnidesk.conversations.service import PRIORITY_NAMES, tier_of
+
+    answered = [c for _, i, c in accepted
+                if isinstance(i, ChatIn) and c.first_response_at is not None]
     if answered:
         running = set((await conn.execute(
             _SELECT_RUNNING_NEXT, {"ids": [c.id for c in answered]})).scalars())
@@ -346,6 +363,7 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
                     tier=c.contact_tier, vip_level=c.contact_vip), c.priority),  # type: ignore[arg-type]
                 priority=PRIORITY_NAMES.get(c.priority, "normal"), case_type=None,
                 channel=c.channel) for c in starting], ["next_response"], at=now)
+    replies = [c for _, i, c in accepted if isinstance(i, ChatReply)]
     if replies:
         await sla.stop_many(session, [c.id for c in replies],
                             ["first_response", "next_response"], at=now)
@@ -355,6 +373,13 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
                 update(Conversation).where(Conversation.id.in_(first),
                                            Conversation.first_response_at.is_(None))
                 .values(first_response_at=now).execution_options(synchronize_session=False))
+
+
+async def _write_messages(session: AsyncSession, conn: AsyncConnection, accepted: Accepted,
+                          results: list[Written | None], now: datetime) -> None:
+    """The messages, their conversations' counters and timeline entries, the outbox work
+    and the pushes after commit."""
+    from omnidesk.conversations.service import _push_after_commit
 
     messages: list[dict[str, Any]] = []
     conv_updates: list[dict[str, Any]] = []
@@ -383,8 +408,6 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
                                 "inbox_id": str(conv.inbox_id), "status": conv.status,
                                 "subject": conv.subject, "message_count": count,
                                 "last_sender": str(sender_type)}})
-        shape: Any = SimpleNamespace(id=conv.id, inbox_id=conv.inbox_id,
-                                     contact_id=conv.contact_id, channel=conv.channel)
         # message_json's shape, built directly (the batch's timestamp is formatted once)
         payload = {"id": str(row["id"]), "conversation_id": str(conv.id), "seq": seq,
                    "sender_type": row["sender_type"],
@@ -396,14 +419,13 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
                    "channel": conv.channel}
         results[n] = Written(payload, conv.id)
         events.append({"message": payload})
-        _push_after_commit(session, shape, {"type": "message", "message": payload},
+        _push_after_commit(session, cast(Any, conv), {"type": "message", "message": payload},
                            to_visitor=True)
     if messages:  # Core executemany: no ORM bulk bookkeeping per row
         await conn.execute(_UPDATE_CONVERSATIONS, conv_updates)
         await conn.execute(_INSERT_MESSAGES, messages)
         await conn.execute(_UPDATE_ACTIVITIES, act_updates)
         await emit_many(session, "message.created", events)
-    return results, sum(1 for r in results if r is None)
 
 
 def _client_id(item: ChatIn | ChatReply) -> str | None:
