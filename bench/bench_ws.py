@@ -153,27 +153,22 @@ def marker(body: str) -> str:
     return body[1:body.index("]")] if body.startswith("[") else ""
 
 
-async def read_visitor(ws: ClientConnection, load: Load) -> None:
-    async for raw in ws:
-        now = time.perf_counter()
-        frame = orjson.loads(raw)
-        if frame["type"] == "message" and frame["message"]["sender_type"] == "agent":
-            sent = load.sent_a.get(marker(frame["message"]["body"]))
-            if sent is not None:
-                load.to_visitor.append((sent, now - sent))
-        elif frame["type"] == "error":
-            load.errors.append(str(frame.get("detail")))
+def frames(raw: str | bytes) -> list[dict[str, Any]]:
+    """The frames in one websocket message (a ``batch`` frame holds several)."""
+    outer = orjson.loads(raw)
+    return list(outer["frames"]) if outer["type"] == "batch" else [outer]
 
 
-async def read_agent(ws: ClientConnection, load: Load) -> None:
+async def read(ws: ClientConnection, load: Load, sender: str, sent: dict[str, float],
+               latencies: list[tuple[float, float]]) -> None:
+    """Record the latency of every ``message`` from ``sender`` this socket receives."""
     async for raw in ws:
         now = time.perf_counter()
-        outer = orjson.loads(raw)
-        for frame in outer["frames"] if outer["type"] == "batch" else [outer]:
-            if frame["type"] == "message" and frame["message"]["sender_type"] == "contact":
-                sent = load.sent_v.get(marker(frame["message"]["body"]))
-                if sent is not None:
-                    load.to_agent.append((sent, now - sent))
+        for frame in frames(raw):
+            if frame["type"] == "message" and frame["message"]["sender_type"] == sender:
+                at = sent.get(marker(frame["message"]["body"]))
+                if at is not None:
+                    latencies.append((at, now - at))
             elif frame["type"] == "error":
                 load.errors.append(str(frame.get("detail")))
 
@@ -181,8 +176,7 @@ async def read_agent(ws: ClientConnection, load: Load) -> None:
 async def next_frame(ws: ClientConnection, type_: str, timeout: float = 60) -> dict[str, Any]:
     async with asyncio.timeout(timeout):
         while True:
-            outer = orjson.loads(await ws.recv())
-            for frame in outer["frames"] if outer["type"] == "batch" else [outer]:
+            for frame in frames(await ws.recv()):
                 if frame["type"] == type_:
                     return dict(frame)
                 if frame["type"] == "error":
@@ -236,8 +230,10 @@ async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namesp
     for ws in agents:
         await next_frame(ws, "hello")
     setup_s = time.perf_counter() - t_setup
-    readers = [asyncio.create_task(read_visitor(ws, load)) for ws, _ in visitors]
-    readers += [asyncio.create_task(read_agent(ws, load)) for ws in agents]
+    readers = [asyncio.create_task(read(ws, load, "agent", load.sent_a, load.to_visitor))
+               for ws, _ in visitors]
+    readers += [asyncio.create_task(read(ws, load, "contact", load.sent_v, load.to_agent))
+                for ws in agents]
     stop = asyncio.Event()
     monitor = asyncio.create_task(lag_monitor(load, stop))
     period = 1 / args.rate
