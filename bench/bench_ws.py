@@ -203,6 +203,7 @@ class Figures:
     lag_p95: float
     setup_s: float
     server_cpu: float  # the server's CPU time over the measured window ÷ its length
+    client_cpu: float  # the same for this load generator
 
 
 async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namespace,
@@ -261,15 +262,16 @@ async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namesp
                 "body": f"[{mark}] 正在为您检查线路", "client_id": f"{run}-{mark}"}).decode())
             at += period
 
-    async def server_load() -> float:
+    async def server_load() -> tuple[float, float]:
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
-        cpu0, t0 = cpu_seconds(server_pid), time.perf_counter()
+        cpu0, own0, t0 = cpu_seconds(server_pid), time.process_time(), time.perf_counter()
         await asyncio.sleep(max(0.0, end - time.perf_counter()))
-        return (cpu_seconds(server_pid) - cpu0) / (time.perf_counter() - t0)
+        took = time.perf_counter() - t0
+        return (cpu_seconds(server_pid) - cpu0) / took, (time.process_time() - own0) / took
 
     cpu_task = asyncio.create_task(server_load())
     await asyncio.gather(*(talk(i, ws, conv) for i, (ws, conv) in enumerate(visitors)))
-    server_cpu = await cpu_task
+    server_cpu, client_cpu = await cpu_task
     await asyncio.sleep(args.grace)  # let what is in flight arrive
     stop.set()
     await monitor
@@ -287,7 +289,7 @@ async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namesp
     to_agent, to_visitor = window(load.to_agent), window(load.to_visitor)
     return Figures(to_agent, to_visitor, len(to_agent), len(to_visitor),
                    sent_v, sent_a, len(load.errors), percentile(load.lag, 95), setup_s,
-                   server_cpu)
+                   server_cpu, client_cpu)
 
 
 # --------------------------------------------------------------------------- driver
@@ -325,7 +327,8 @@ def describe(name: str, f: Figures, args: argparse.Namespace) -> None:
           f"{f.sent_v:,} sent × {args.agents} agents); agent→visitor p50 "
           f"{ms(percentile(f.to_visitor, 50))} p95 {ms(percentile(f.to_visitor, 95))} ms "
           f"({f.delivered_visitor:,} of {f.sent_a:,}); errors {f.errors}; client loop lag "
-          f"p95 {ms(f.lag_p95)} ms; server CPU {f.server_cpu:.0%} of a core; setup "
+          f"p95 {ms(f.lag_p95)} ms; server CPU {f.server_cpu:.0%} of a core, load generator "
+          f"{f.client_cpu:.0%}; setup "
           f"{f.setup_s:.1f} s", flush=True)
 
 
@@ -375,12 +378,12 @@ async def main() -> None:
             rows.append((f"{n:,}", name, ms(percentile(f.to_agent, 50)), ms(a95),
                          ratio(a95, b_agent), ms(percentile(f.to_visitor, 50)), ms(v95),
                          ratio(v95, b_vis), f"{lost_a:,} / {lost_v:,}", f.errors,
-                         ms(f.lag_p95), f"{f.server_cpu:.0%}"))
+                         ms(f.lag_p95), f"{f.server_cpu:.0%}", f"{f.client_cpu:.0%}"))
     print_table(f"Web chat: {args.agents} agent sockets, {args.rate:g} msg/s each way per "
                 f"conversation, {args.duration:g} s (ms; target p95 ≤ 50 ms)",
                 ["visitors", "server", "v→a p50", "v→a p95", "÷ relay", "a→v p50", "a→v p95",
                  "÷ relay", "undelivered v→a / a→v", "errors", "client lag p95",
-                 "server CPU"], rows)
+                 "server CPU", "load generator CPU"], rows)
 
 
 if __name__ == "__main__":

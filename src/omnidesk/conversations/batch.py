@@ -35,7 +35,7 @@ from omnidesk.activity.service import CONVERSATION_SOURCE, short
 from omnidesk.auth.service import Principal
 from omnidesk.channels.base import InboundMessage
 from omnidesk.conversations.views import message_json
-from omnidesk.kit.db import Database
+from omnidesk.kit.db import Database, pairs_table
 from omnidesk.kit.errors import OmnideskError
 from omnidesk.kit.ids import new_id
 from omnidesk.kit.outbox import emit_many
@@ -276,9 +276,6 @@ _SELECT_CONVS = (
                               Activity.source == CONVERSATION_SOURCE))
     .where(Conversation.id.in_(bindparam("ids", expanding=True))))
 _SELECT_CONVS_LOCKED = _SELECT_CONVS.with_for_update(of=Conversation)
-_SELECT_RETRIES = select(*_messages.c).where(
-    _messages.c.conversation_id.in_(bindparam("conversations", expanding=True)),
-    _messages.c.external_id.in_(bindparam("client_ids", expanding=True)))
 _SELECT_RUNNING_NEXT = select(SlaTarget.subject_id).where(
     SlaTarget.subject_id.in_(bindparam("ids", expanding=True)),
     SlaTarget.metric == "next_response", SlaTarget.stopped_at.is_(None))
@@ -331,9 +328,10 @@ async def _drop_retries(conn: AsyncConnection, accepted: Accepted,
     keyed = [(item, conv) for _, item, conv in accepted if _client_id(item)]
     if not keyed:
         return accepted
-    rows = await conn.execute(_SELECT_RETRIES, {
-        "conversations": [c.id for _, c in keyed],
-        "client_ids": [_client_id(i) for i, _ in keyed]})
+    k, conversation_id, client_id = pairs_table(
+        conn.dialect.name, [(c.id, cast(str, _client_id(i))) for i, c in keyed], uuid_first=True)
+    rows = await conn.execute(select(*_messages.c).select_from(k).join(_messages, and_(
+        _messages.c.conversation_id == conversation_id, _messages.c.external_id == client_id)))
     stored = {(m.conversation_id, m.external_id): m for m in rows}
     fresh: Accepted = []
     for n, item, conv in accepted:

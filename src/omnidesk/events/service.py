@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import ARRAY, String, and_, bindparam, func, insert, select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.expression import ColumnElement, FromClause
 
 from omnidesk.customers.identities import normalize_identity
 from omnidesk.events.schemas import EventIn
+from omnidesk.kit.db import pairs_table
 from omnidesk.kit.errors import OmnideskError
 from omnidesk.kit.ids import new_id
 from omnidesk.kit.outbox import emit, interested
@@ -112,21 +111,8 @@ def _validate(items: list[Any], region: str, results: list[ItemResult | None]) -
     return valid
 
 
-def _pairs(session: AsyncSession, pairs: list[tuple[str, str]]) -> tuple[
-        FromClause, ColumnElement[Any], ColumnElement[Any]]:
-    """A table of string pairs sent as one or two parameters, so that the statement is the
-    same whatever the number of pairs (prepared once; no list of thousands of parameters
-    to expand) and is joined on an index (a row-value ``IN`` list is not, on PostgreSQL
-    with stale statistics)."""
-    if session.get_bind().dialect.name == "postgresql":
-        k = func.unnest(bindparam("firsts", [a for a, _ in pairs], type_=ARRAY(String)),
-                        bindparam("seconds", [b for _, b in pairs], type_=ARRAY(String))
-                        ).table_valued("first", "second").render_derived(name="k")
-        return k, k.c.first, k.c.second
-    j = func.json_each(bindparam("pairs", orjson.dumps(pairs).decode(), type_=String)
-                       ).table_valued("value").alias("k")
-    return (j, func.json_extract(j.c.value, "$[0]", type_=String),
-            func.json_extract(j.c.value, "$[1]", type_=String))
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 async def _existing_keys(session: AsyncSession, keys: set[tuple[str, str]]) -> dict[
@@ -134,7 +120,7 @@ async def _existing_keys(session: AsyncSession, keys: set[tuple[str, str]]) -> d
     """The events of this batch stored before: ``(source, id)`` → its result."""
     table = Activity.__table__
     a = table.c
-    k, source, external_id = _pairs(session, sorted(keys))
+    k, source, external_id = pairs_table(_dialect(session), sorted(keys))
     rows = await session.execute(
         select(a.source, a.external_id, a.id, a.contact_id, a.outcome).select_from(k).join(
             table, and_(a.source == source, a.external_id == external_id)))
@@ -147,7 +133,7 @@ async def _contacts_for(session: AsyncSession, wanted: set[tuple[str, str]]) -> 
     """The contact of each known ``(kind, value)`` identity."""
     table = Identity.__table__
     i = table.c
-    k, kind, value = _pairs(session, sorted(wanted))
+    k, kind, value = pairs_table(_dialect(session), sorted(wanted))
     rows = await session.execute(select(i.kind, i.value, i.contact_id).select_from(k).join(
         table, and_(i.kind == kind, i.value == value)))
     return {(kind_, value_): contact_id for kind_, value_, contact_id in rows}
