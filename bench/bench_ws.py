@@ -29,7 +29,7 @@ import itertools
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +52,7 @@ from _common import (
     raise_open_files,
     ratio,
 )
+from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -59,6 +60,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection, connect
 
+from omnidesk.kit.db import Database
+from omnidesk.models import OutboxItem
 from omnidesk.realtime.hub import Connection, Hub
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -207,7 +210,8 @@ class Figures:
 
 
 async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namespace,
-                   server_pid: int) -> Figures:
+                   server_pid: int, settle: Callable[[], Awaitable[None]] | None = None
+                   ) -> Figures:
     load = Load()
     run = uuid.uuid4().hex[:6]
     gate = asyncio.Semaphore(args.connect_concurrency)
@@ -230,6 +234,8 @@ async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namesp
                             open_timeout=60, close_timeout=5) for _ in range(args.agents)]
     for ws in agents:
         await next_frame(ws, "hello")
+    if settle is not None:
+        await settle()
     setup_s = time.perf_counter() - t_setup
     readers = [asyncio.create_task(read(ws, load, "agent", load.sent_a, load.to_visitor))
                for ws, _ in visitors]
@@ -294,6 +300,24 @@ async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namesp
 
 # --------------------------------------------------------------------------- driver
 
+async def outbox_drained(url: str, timeout: float = 600) -> None:
+    """Wait until the server has done the outbox work that opening the conversations
+    owed (the bot greets each new chat): the measured window is the steady chat, not a
+    thousand greetings arriving at once."""
+    db = Database(url)
+    pending = (select(func.count()).select_from(OutboxItem)
+               .where(OutboxItem.done_at.is_(None), OutboxItem.failed_at.is_(None)))
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                async with db.transaction() as session:
+                    if not await session.scalar(pending):
+                        return
+                await asyncio.sleep(0.5)
+    finally:
+        await db.dispose()
+
+
 async def bench_omnidesk(kind: str, args: argparse.Namespace) -> Figures:
     url = await fresh_database(kind, "omnidesk_bench_ws", args)
     token = await admin_token(url)
@@ -308,7 +332,8 @@ async def bench_omnidesk(kind: str, args: argparse.Namespace) -> Figures:
             r.raise_for_status()
             inbox_id = str(r.json()["id"])
         assert server.proc is not None
-        figures = await run_load(server.ws_url, inbox_id, token, args, server.proc.pid)
+        figures = await run_load(server.ws_url, inbox_id, token, args, server.proc.pid,
+                                 settle=lambda: outbox_drained(url))
     if prof is not None:
         print(f"  server profile written to {prof}")
     return figures

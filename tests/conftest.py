@@ -90,6 +90,10 @@ def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("OMNIDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("OMNIDESK_SECRET_KEY", "test-secret-key-123")
     monkeypatch.setenv("OMNIDESK_OUTBOX_POLL_SECONDS", "0.2")
+    # Each live server would start a chat writer process (about 2 s of imports); tests
+    # write chats inline unless they ask for the process (tests/conversations/
+    # test_writer_process.py runs the websocket tests that way too).
+    monkeypatch.setenv("OMNIDESK_CHAT_WRITER", "inline")
     monkeypatch.delenv("OMNIDESK_REDIS_URL", raising=False)
     get_settings.cache_clear()
     yield get_settings()
@@ -129,7 +133,7 @@ class LiveServer:
 
     async def start(self) -> None:
         self.task = asyncio.create_task(self.server.serve())
-        for _ in range(200):
+        for _ in range(1500):  # 30 s: a chat writer process takes a few seconds to start
             if self.server.started:
                 return
             if self.task.done():

@@ -30,6 +30,7 @@ from omnidesk.channels.webchat.ws import router as chat_ws_router
 from omnidesk.config import Settings, get_settings
 from omnidesk.conversations.batch import GroupWriter
 from omnidesk.conversations.endpoints import router as conversations_router
+from omnidesk.conversations.writer_process import WriterGone, WriterProcess
 from omnidesk.customers.endpoints import router as customers_router
 from omnidesk.events import webhooks
 from omnidesk.events.endpoints import router as events_router
@@ -76,6 +77,18 @@ def install_handlers() -> None:
     email.install()
 
 
+async def _writer_process(settings: Settings) -> WriterProcess | None:
+    if settings.chat_writer != "process":
+        return None
+    process = WriterProcess(settings.database_url)
+    try:
+        await process.start()
+    except WriterGone:
+        log.exception("chat writer process could not start; writing chats inline")
+        return None
+    return process
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -88,7 +101,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     set_hub(hub)
     app.state.db, app.state.hub = db, hub
     chat_writer = app.state.chat_writer = GroupWriter(
-        db, linger=settings.chat_commit_linger_ms / 1000)
+        db, linger=settings.chat_commit_linger_ms / 1000,
+        process=await _writer_process(settings))
     chat_writer.start()
     reset_library()
     install_handlers()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     # Chat group commit: while chats keep the writer busy, a batch waits this long for
     # company (fewer, larger transactions); an idle writer writes a message at once.
     chat_commit_linger_ms: float = 5.0
+    # Where the group commit runs: "process" (a child process per server process, with
+    # its own connection: the websocket loop keeps its core) or "inline" (on the
+    # websocket loop; the tests' default, and the fallback when the child cannot start).
+    chat_writer: Literal["process", "inline"] = "process"
     # E-mail: the inbound SMTP server ("HOST:PORT"; unset: not started) and its size limit
     smtp_listen: str | None = None
     smtp_max_bytes: int = 25 * 1024 * 1024

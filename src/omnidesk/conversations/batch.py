@@ -26,7 +26,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -38,14 +38,19 @@ from omnidesk.conversations.views import message_json
 from omnidesk.kit.db import Database, pairs_table
 from omnidesk.kit.errors import OmnideskError
 from omnidesk.kit.ids import new_id
-from omnidesk.kit.outbox import emit_many
+from omnidesk.kit.outbox import emit_many, wake_all
 from omnidesk.kit.time import utcnow
 from omnidesk.models import Activity, Contact, Conversation, Inbox, Message, SlaTarget
 from omnidesk.models.enums import ConversationStatus, SenderType
+from omnidesk.realtime.hub import publish
 from omnidesk.sla import service as sla
+
+if TYPE_CHECKING:
+    from omnidesk.conversations.writer_process import BatchResult, WriterProcess
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 500
+LINGER_BELOW = 32  # queued items: with fewer, a busy writer lingers for more
 
 
 @dataclass
@@ -84,8 +89,11 @@ class _Pending:
 class GroupWriter:
     """One writer task per process; ``submit`` waits until its message is committed."""
 
-    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH, linger: float = 0.0) -> None:
+    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH, linger: float = 0.0,
+                 process: WriterProcess | None = None) -> None:
         self.db = db
+        # With a writer process, the common case is written there (see writer_process).
+        self.process = process
         self.max_batch = max_batch
         # Each transaction has a fixed cost (a dozen statements) that dwarfs a message's
         # own; under steady load a batch therefore lingers a moment for more messages.
@@ -93,6 +101,7 @@ class GroupWriter:
         self._busy_until = 0.0  # when the last batch finished (loop time)
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._delivering: asyncio.Task[None] | None = None
         self.batches = 0
         self.written = 0
 
@@ -101,11 +110,13 @@ class GroupWriter:
             self._task = asyncio.create_task(self._run(), name="chat-group-writer")
 
     async def stop(self) -> None:
-        """Finish what was submitted, then end the writer task."""
+        """Finish what was submitted, then end the writer task (and process)."""
         if self._task is not None:
             await self._queue.put(None)
             await self._task
             self._task = None
+        if self.process is not None:
+            await self.process.stop()
 
     async def submit(self, item: ChatIn | ChatReply) -> Written:
         pending = _Pending(item, asyncio.get_running_loop().create_future())
@@ -116,6 +127,12 @@ class GroupWriter:
         return await pending.future
 
     async def _run(self) -> None:
+        try:
+            await self._batches()
+        finally:
+            await self._settle()
+
+    async def _batches(self) -> None:
         carry: list[_Pending] = []
         stopping = False
         while not stopping or carry:
@@ -126,7 +143,10 @@ class GroupWriter:
                     return
                 batch = [first]
             loop = asyncio.get_running_loop()
-            if (self.linger and not stopping and self._queue.qsize() < self.max_batch
+            # Only a small batch waits: a full queue goes at once, before this loop yields
+            # (and the previous batch's answers run) — the writer process gets its next
+            # batch while this process delivers the last one.
+            if (self.linger and not stopping and self._queue.qsize() < LINGER_BELOW
                     and loop.time() - self._busy_until < self.linger):
                 await asyncio.sleep(self.linger)  # busy: let the batch fill a little
             while len(batch) < self.max_batch and not self._queue.empty():
@@ -157,23 +177,84 @@ class GroupWriter:
     async def _write(self, batch: list[_Pending]) -> None:
         fast = [p for p in batch if _fast_candidate(p.item)]
         slow = [p for p in batch if not _fast_candidate(p.item)]
+        if self.process is not None and fast and not slow:
+            await self._pipelined(self.process, fast)
+            return
+        await self._settle()
         if fast:
             try:
-                async with self.db.transaction() as session:
-                    results, fallback = await write_batch(session, [p.item for p in fast])
-            except Exception:
-                log.exception("chat batch failed; writing its messages one by one")
+                items = [p.item for p in fast]
+                if self.process is not None:
+                    answer = await self._in_process(self.process, items)
+                    await self._publish(answer)
+                    results, fallback = answer.results, answer.fallback
+                else:
+                    async with self.db.transaction() as session:
+                        results, fallback = await write_batch(session, items)
+            except Exception as exc:
+                log.error("chat batch failed (%s); writing its messages one by one", exc,
+                          exc_info=not isinstance(exc, RuntimeError))
                 slow = fast + slow
             else:
-                for p, result in zip(fast, results, strict=True):
-                    if result is None:
-                        slow.append(p)
-                    else:
-                        p.future.set_result(result)
-                self.batches += 1
-                self.written += len(fast) - fallback
+                slow = self._resolve(fast, results, fallback) + slow
         for p in slow:
             await self._one(p)
+
+    async def _pipelined(self, process: WriterProcess, fast: list[_Pending]) -> None:
+        """The child writes this batch while the previous one is delivered here."""
+        try:
+            answer = await self._in_process(process, [p.item for p in fast])
+        except Exception as exc:
+            await self._settle()
+            log.error("chat batch failed (%s); writing its messages one by one", exc,
+                      exc_info=not isinstance(exc, RuntimeError))
+            for p in fast:
+                await self._one(p)
+            return
+        await self._settle()  # pushes and answers stay in commit order
+        if answer.fallback:  # the one path for some: before the next batch is written
+            await self._finish(fast, answer)
+        else:
+            self._delivering = asyncio.create_task(self._finish(fast, answer))
+
+    async def _in_process(self, process: WriterProcess, items: list[ChatIn | ChatReply]
+                          ) -> BatchResult:
+        async with self.db.writer_turn():  # SQLite: the child writes in this process's turn
+            return await process.write(items)
+
+    async def _publish(self, answer: BatchResult) -> None:
+        """What the one path pushes after commit, for the child's committed batch."""
+        try:
+            for topic, message in answer.pushes:
+                await publish(topic, message)
+        except Exception:  # stored is stored: the senders still get their answers
+            log.exception("pushing a chat batch failed")
+        if answer.woke_outbox:
+            wake_all()
+
+    async def _finish(self, fast: list[_Pending], answer: BatchResult) -> None:
+        await self._publish(answer)
+        for p in self._resolve(fast, answer.results, answer.fallback):
+            await self._one(p)
+
+    async def _settle(self) -> None:
+        """Wait until the previous batch is delivered."""
+        task, self._delivering = self._delivering, None
+        if task is not None:
+            await task
+
+    def _resolve(self, fast: list[_Pending], results: list[Written | None],
+                 fallback: int) -> list[_Pending]:
+        """Answer the written items; returns those the one path must write."""
+        rest = []
+        for p, result in zip(fast, results, strict=True):
+            if result is None:
+                rest.append(p)
+            elif not p.future.done():
+                p.future.set_result(result)
+        self.batches += 1
+        self.written += len(fast) - fallback
+        return rest
 
     async def _one(self, p: _Pending) -> None:
         """The one path, in a transaction of its own."""

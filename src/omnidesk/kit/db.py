@@ -197,7 +197,7 @@ class Database:
         and retries and so gives a waiting writer seconds of tail latency under load.
         Other processes still meet at SQLite's own lock. A transaction opened while the
         same task already holds one does not queue again (it waits in SQLite, as before)."""
-        async with self._writer_turn(), self.sessions() as session:
+        async with self.writer_turn(), self.sessions() as session:
             try:
                 yield session
                 await session.commit()
@@ -210,7 +210,9 @@ class Database:
         await run_after_commit(session)
 
     @asynccontextmanager
-    async def _writer_turn(self) -> AsyncIterator[None]:
+    async def writer_turn(self) -> AsyncIterator[None]:
+        """This process's turn to write (SQLite; a no-op on PostgreSQL): held by
+        :meth:`transaction`, and by work that writes through another connection."""
         held = _HOLDING.get()
         if not self._queue_writers or id(self) in held:
             yield

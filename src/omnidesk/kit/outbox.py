@@ -114,13 +114,23 @@ async def emit_many(session: AsyncSession, event: str, payloads: list[dict[str, 
     return len(rows)
 
 
+def add_waker(waker: Callable[[], None]) -> None:
+    """Call ``waker`` whenever outbox work was committed in this process."""
+    _wakers.append(waker)
+
+
+def wake_all() -> None:
+    """Outbox rows were committed elsewhere for this process (the chat writer child)."""
+    for waker in list(_wakers):
+        waker()
+
+
 def _wake_after_commit(session: AsyncSession) -> None:
     if not session.info.get("outbox.wake"):
         session.info["outbox.wake"] = True
 
         async def _wake() -> None:
-            for waker in list(_wakers):
-                waker()
+            wake_all()
 
         after_commit(session, _wake)
 
