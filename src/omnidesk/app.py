@@ -30,7 +30,7 @@ from omnidesk.channels.webchat.ws import router as chat_ws_router
 from omnidesk.config import Settings, get_settings
 from omnidesk.conversations.batch import GroupWriter
 from omnidesk.conversations.endpoints import router as conversations_router
-from omnidesk.conversations.writer_process import WriterGone, WriterProcess
+from omnidesk.conversations.writer_process import WriterProcess
 from omnidesk.customers.endpoints import router as customers_router
 from omnidesk.events import webhooks
 from omnidesk.events.endpoints import router as events_router
@@ -83,7 +83,7 @@ async def _writer_process(settings: Settings) -> WriterProcess | None:
     process = WriterProcess(settings.database_url)
     try:
         await process.start()
-    except WriterGone:
+    except Exception:  # WriterGone, or a platform that cannot spawn: serve all the same
         log.exception("chat writer process could not start; writing chats inline")
         return None
     return process

@@ -68,7 +68,8 @@ class WriterProcess:
         self._proc: multiprocessing.process.BaseProcess | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
-        self.restarts = 0
+        self.restarts = 0  # children started after the first
+        self._started = False
 
     @property
     def pid(self) -> int | None:
@@ -82,8 +83,11 @@ class WriterProcess:
         ctx = multiprocessing.get_context("spawn")  # never fork a running event loop
         proc = ctx.Process(target=_child_main, args=(self.database_url, child),
                            name="omnidesk-chat-writer", daemon=True)
-        await asyncio.to_thread(proc.start)  # spawning imports nothing here, but waits
+        await asyncio.to_thread(proc.start)  # start() blocks while the spawn bootstraps
         child.close()
+        if self._started:
+            self.restarts += 1
+        self._started = True
         self._proc = proc
         self._reader, self._writer = await asyncio.open_connection(sock=parent)
         try:
@@ -98,10 +102,9 @@ class WriterProcess:
 
     async def write(self, items: list[ChatIn | ChatReply]) -> BatchResult:
         if not self.alive():
-            if self._proc is not None:
-                self.restarts += 1
+            if self._started:
                 log.warning("chat writer process gone; starting a new one")
-                await self.stop()
+            await self.stop()
             await self.start()
         assert self._reader is not None and self._writer is not None
         try:
@@ -131,10 +134,10 @@ class WriterProcess:
 # --------------------------------------------------------------------------- the child
 
 def _child_main(database_url: str, sock: socket.socket) -> None:
-    # Ctrl-C reaches the whole process group; the child ends when its parent closes the
-    # socket (after finishing the batch it is writing), never in the middle of one.
+    # Ctrl-C reaches the whole process group: the child ends when its parent, shutting
+    # down, closes the socket (after the batch it is writing). SIGTERM ends it at once;
+    # a batch it had not committed is rolled back and written by the parent.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     import uvloop
 
     uvloop.run(_serve(database_url, sock))
