@@ -58,6 +58,27 @@ def script(inbox: str, who: Principal, convs: dict[str, uuid.UUID | None]
     return rounds
 
 
+async def open_chats(db: Database, *inboxes: str) -> dict[str, dict[str, uuid.UUID | None]]:
+    """Each visitor's first message in each inbox (a first message takes the one path)."""
+    convs: dict[str, dict[str, uuid.UUID | None]] = {}
+    for inbox in inboxes:
+        convs[inbox] = {}
+        for v in VISITORS:
+            async with db.transaction() as session:
+                written = await write_one(session, chat(inbox, v, f"{v} 你好", None, f"{v}-x"))
+            convs[inbox][v] = written.conversation_id
+    return convs
+
+
+async def play_one_path(db: Database, inbox: str, who: Principal,
+                        convs: dict[str, uuid.UUID | None]) -> None:
+    """The script through the one path, a transaction per item (the reference)."""
+    for items in script(inbox, who, convs):
+        for item in items:
+            async with db.transaction() as session:
+                await write_one(session, item)
+
+
 async def snapshot(db: Database, inbox: str) -> dict[str, Any]:
     async with db.transaction() as session:
         convs = list(await session.scalars(select(Conversation).where(
@@ -95,18 +116,8 @@ async def test_group_commit_writes_what_the_one_path_writes(
         (await client.post("/api/v1/inboxes", json={"channel": "web_chat", "name": n})).json()[
             "id"] for n in ("one", "batch")]
     who = agent()
-    convs: dict[str, dict[str, uuid.UUID | None]] = {}
-    for inbox in (one_inbox, batch_inbox):  # the first message always takes the one path
-        convs[inbox] = {}
-        for v in VISITORS:
-            async with db.transaction() as session:
-                written = await write_one(session, chat(inbox, v, f"{v} 你好", None, f"{v}-x"))
-            convs[inbox][v] = written.conversation_id
-
-    for items in script(one_inbox, who, convs[one_inbox]):
-        for item in items:
-            async with db.transaction() as session:
-                await write_one(session, item)
+    convs = await open_chats(db, one_inbox, batch_inbox)
+    await play_one_path(db, one_inbox, who, convs[one_inbox])
     for items in script(batch_inbox, who, convs[batch_inbox]):
         async with db.transaction() as session:
             results, fallback = await write_batch(session, items)

@@ -18,11 +18,19 @@ import httpx
 import pytest
 
 from omnidesk.config import Settings, get_settings
-from omnidesk.conversations.batch import GroupWriter, write_one
+from omnidesk.conversations.batch import GroupWriter
 from omnidesk.conversations.writer_process import WriterProcess
 from omnidesk.kit.db import Database
 from omnidesk.realtime.hub import get_hub
-from tests.conversations.test_batch import VISITORS, agent, chat, script, snapshot
+from tests.conversations.test_batch import (
+    VISITORS,
+    agent,
+    chat,
+    open_chats,
+    play_one_path,
+    script,
+    snapshot,
+)
 from tests.realtime.test_websockets import (  # noqa: F401 (collected here again)
     test_reconnect_with_last_seen_gets_what_was_missed_once,
     test_visitor_and_agent_see_each_other_at_once,
@@ -72,17 +80,8 @@ async def test_the_writer_process_writes_what_the_one_path_writes(
     agents = Sink()
     hub.subscribe(agents, f"inbox:{batch_inbox}")  # type: ignore[arg-type]
     who = agent()
-    convs: dict[str, dict[str, uuid.UUID | None]] = {}
-    for inbox in (one_inbox, batch_inbox):
-        convs[inbox] = {}
-        for v in VISITORS:
-            async with db.transaction() as session:
-                written = await write_one(session, chat(inbox, v, f"{v} 你好", None, f"{v}-x"))
-            convs[inbox][v] = written.conversation_id
-    for items in script(one_inbox, who, convs[one_inbox]):
-        for item in items:
-            async with db.transaction() as session:
-                await write_one(session, item)
+    convs = await open_chats(db, one_inbox, batch_inbox)
+    await play_one_path(db, one_inbox, who, convs[one_inbox])
     before = writer.written
     agents.got.clear()
     answers = []
