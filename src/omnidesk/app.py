@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,12 +17,10 @@ from omnidesk import __version__
 from omnidesk.accounts.endpoints import router as accounts_router
 from omnidesk.activity.endpoints import router as activity_router
 from omnidesk.auth.endpoints import router as auth_router
-from omnidesk.bot import handlers as bot_handlers
 from omnidesk.bot.endpoints import router as bot_router
 from omnidesk.cases.endpoints import router as cases_router
 from omnidesk.cases.escalation_endpoints import router as escalations_router
 from omnidesk.channels import email, wechat
-from omnidesk.channels import registry as channel_registry
 from omnidesk.channels import sms as sms_channel
 from omnidesk.channels import voice as voice_channel
 from omnidesk.channels.webchat.ws import router as chat_ws_router
@@ -32,7 +29,6 @@ from omnidesk.conversations.batch import GroupWriter
 from omnidesk.conversations.endpoints import router as conversations_router
 from omnidesk.conversations.writer_process import WriterProcess
 from omnidesk.customers.endpoints import router as customers_router
-from omnidesk.events import webhooks
 from omnidesk.events.endpoints import router as events_router
 from omnidesk.kit.db import Database, is_sqlite
 from omnidesk.kit.migrate import upgrade_async
@@ -59,22 +55,11 @@ from omnidesk.web.reports import router as reports_router
 from omnidesk.web.session import LoginRequired, login_redirect
 from omnidesk.web.supervisor_views import router as supervisor_router
 from omnidesk.web.widget_views import router as widget_router
+from omnidesk.wiring import install_handlers, settle_gc
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
-# Young, middle and full collections: see the lifespan for why not the defaults.
-GC_THRESHOLDS = (20_000, 50, 100)
 
 log = logging.getLogger(__name__)
-
-
-def install_handlers() -> None:
-    """Register the outbox handlers of every domain (idempotent)."""
-    webhooks.install()
-    channel_registry.install()
-    wechat.install()
-    bot_handlers.install()
-    sms_channel.install()
-    email.install()
 
 
 async def _writer_process(settings: Settings) -> WriterProcess | None:
@@ -117,15 +102,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scans = asyncio.create_task(run_periodically(db, settings, stop_scans), name="scans")
     mail = app.state.email = email.EmailServices(db, settings)
     await mail.start(imap=settings.run_worker_in_process)
-    # Start-up leaves a few hundred thousand long-lived objects (models, routes, the NLU
-    # library); freezing them keeps every full collection from walking them again (each
-    # walk paused the server ~150 ms). A busy server then allocates faster than the
-    # default thresholds (700, 10, 10) suit: with a thousand chat sockets their objects
-    # were walked again and again (5 full collections of up to 90 ms in a 35 s run at
-    # 400 visitors). Collecting every 20,000 net allocations keeps cyclic garbage
-    # collected while the pauses go (8 young collections in the same run, none full).
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+    settle_gc()
     try:
         yield
     finally:

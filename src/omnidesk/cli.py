@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
-from omnidesk.app import install_handlers
 from omnidesk.auth.service import do_create_token, do_create_user
 from omnidesk.config import get_settings
 from omnidesk.demo import DemoRefused, seed
@@ -29,6 +28,7 @@ from omnidesk.realtime.broker import RedisBroker
 from omnidesk.realtime.hub import Hub, set_hub
 from omnidesk.scheduler import run_periodically
 from omnidesk.sla.scan import ScanReport, run_sla_scan, sla_counts
+from omnidesk.wiring import install_handlers
 
 app = typer.Typer(help="omnidesk: one service platform behind every channel.",
                   no_args_is_help=True, add_completion=False)

@@ -74,7 +74,7 @@ async def subscribe(db: Database, url: str, events: list[str]) -> None:
 
 CRASHING_PRODUCER = textwrap.dedent("""
     import asyncio, os
-    from omnidesk.app import install_handlers
+    from omnidesk.wiring import install_handlers
     from omnidesk.config import get_settings
     from omnidesk.events.service import ingest
     from omnidesk.kit.db import Database

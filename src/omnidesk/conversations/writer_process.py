@@ -28,9 +28,14 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+import uvloop
+
 from omnidesk.conversations.batch import ChatIn, ChatReply, Written, write_batch
+from omnidesk.kit import outbox
 from omnidesk.kit.db import Database
 from omnidesk.realtime.broker import MemoryBroker
+from omnidesk.realtime.hub import Hub, set_hub
+from omnidesk.wiring import install_handlers, settle_gc
 
 log = logging.getLogger(__name__)
 _LEN = struct.Struct("!I")
@@ -138,18 +143,10 @@ def _child_main(database_url: str, sock: socket.socket) -> None:
     # down, closes the socket (after the batch it is writing). SIGTERM ends it at once;
     # a batch it had not committed is rolled back and written by the parent.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import uvloop
-
     uvloop.run(_serve(database_url, sock))
 
 
 async def _serve(database_url: str, sock: socket.socket) -> None:
-    import gc
-
-    from omnidesk.app import GC_THRESHOLDS, install_handlers
-    from omnidesk.kit import outbox
-    from omnidesk.realtime.hub import Hub, set_hub
-
     recorder = _RecordingBroker()
     set_hub(Hub(recorder))  # the one path's after-commit pushes are recorded, not sent
     woke: list[bool] = []
@@ -157,8 +154,7 @@ async def _serve(database_url: str, sock: socket.socket) -> None:
     install_handlers()  # emit_many owes the same outbox work as in the parent
     db = Database(database_url)
     reader, writer = await asyncio.open_connection(sock=sock)
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+    settle_gc()
     try:
         await _send(writer, "ready")
         while True:
