@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from omnidesk.activity.service import CONVERSATION_SOURCE, short
 from omnidesk.auth.service import Principal
 from omnidesk.channels.base import InboundMessage
+from omnidesk.conversations import service
 from omnidesk.conversations.views import message_json
 from omnidesk.kit.db import Database, pairs_table
 from omnidesk.kit.errors import OmnideskError
@@ -46,7 +47,7 @@ from omnidesk.realtime.hub import publish
 from omnidesk.sla import service as sla
 
 if TYPE_CHECKING:
-    from omnidesk.conversations.writer_process import BatchResult, WriterProcess
+    from omnidesk.conversations.writer_process import WriterProcess
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 500
@@ -78,6 +79,17 @@ class Written:
     message: dict[str, Any]  # message_json with the conversation's fields
     conversation_id: uuid.UUID
     duplicate: bool = False
+
+
+@dataclass
+class BatchResult:
+    """A committed fast-path batch: an answer per item (``None``: the one path writes it)
+    and, from the writer process, the pushes its commit owes."""
+
+    results: list[Written | None]
+    fallback: int
+    pushes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    woke_outbox: bool = False
 
 
 @dataclass
@@ -177,45 +189,37 @@ class GroupWriter:
     async def _write(self, batch: list[_Pending]) -> None:
         fast = [p for p in batch if _fast_candidate(p.item)]
         slow = [p for p in batch if not _fast_candidate(p.item)]
-        if self.process is not None and fast and not slow:
-            await self._pipelined(self.process, fast)
+        if not fast:
+            await self._settle()
+            for p in slow:
+                await self._one(p)
             return
-        await self._settle()
-        if fast:
-            try:
-                items = [p.item for p in fast]
-                if self.process is not None:
-                    answer = await self._in_process(self.process, items)
-                    await self._publish(answer)
-                    results, fallback = answer.results, answer.fallback
-                else:
-                    async with self.db.transaction() as session:
-                        results, fallback = await write_batch(session, items)
-            except Exception as exc:
-                log.error("chat batch failed (%s); writing its messages one by one", exc,
-                          exc_info=not isinstance(exc, RuntimeError))
-                slow = fast + slow
-            else:
-                slow = self._resolve(fast, results, fallback) + slow
-        for p in slow:
-            await self._one(p)
-
-    async def _pipelined(self, process: WriterProcess, fast: list[_Pending]) -> None:
-        """The child writes this batch while the previous one is delivered here."""
         try:
-            answer = await self._in_process(process, [p.item for p in fast])
+            answer = await self._commit([p.item for p in fast])
         except Exception as exc:
             await self._settle()
             log.error("chat batch failed (%s); writing its messages one by one", exc,
                       exc_info=not isinstance(exc, RuntimeError))
-            for p in fast:
+            for p in fast + slow:
                 await self._one(p)
             return
         await self._settle()  # pushes and answers stay in commit order
-        if answer.fallback:  # the one path for some: before the next batch is written
-            await self._finish(fast, answer)
-        else:
+        if self.process is not None and not slow and not answer.fallback:
+            # Nothing for the one path: deliver while the child writes the next batch.
             self._delivering = asyncio.create_task(self._finish(fast, answer))
+            return
+        await self._finish(fast, answer)  # the one path's items before the next batch
+        for p in slow:
+            await self._one(p)
+
+    async def _commit(self, items: list[ChatIn | ChatReply]) -> BatchResult:
+        """The fast path, in the writer process or here (inline, the pushes run after
+        this commit and the answer carries none)."""
+        if self.process is not None:
+            return await self._in_process(self.process, items)
+        async with self.db.transaction() as session:
+            results, fallback = await write_batch(session, items)
+        return BatchResult(results, fallback)
 
     async def _in_process(self, process: WriterProcess, items: list[ChatIn | ChatReply]
                           ) -> BatchResult:
@@ -298,8 +302,6 @@ class Pipeline:
 
 
 def _conversation_key(item: ChatIn | ChatReply) -> uuid.UUID | None:
-    if isinstance(item, ChatReply):
-        return item.conversation_id
     return item.conversation_id
 
 
@@ -311,8 +313,7 @@ def _fast_candidate(item: ChatIn | ChatReply) -> bool:
 
 
 async def write_one(session: AsyncSession, item: ChatIn | ChatReply) -> Written:
-    from omnidesk.conversations import service  # the one path
-
+    """The one path: ``receive`` / ``reply``."""
     if isinstance(item, ChatReply):
         conversation = await service.get_conversation(session, item.conversation_id,
                                                       item.principal)
@@ -428,8 +429,6 @@ async def _clocks(session: AsyncSession, conn: AsyncConnection, accepted: Accept
                   now: datetime) -> None:
     """SLA, as the one path does it: a customer message after the first answer starts the
     next-response clock (if none runs); an agent's answer stops first/next response."""
-    from omnidesk.conversations.service import PRIORITY_NAMES, tier_of
-
     answered = [c for _, i, c in accepted
                 if isinstance(i, ChatIn) and c.first_response_at is not None]
     if answered:
@@ -438,9 +437,9 @@ async def _clocks(session: AsyncSession, conn: AsyncConnection, accepted: Accept
         starting = [c for c in answered if c.id not in running]
         if starting:
             await sla.start_many(session, [sla.Subject(
-                kind="conversation", id=c.id, tier=tier_of(SimpleNamespace(
+                kind="conversation", id=c.id, tier=service.tier_of(SimpleNamespace(
                     tier=c.contact_tier, vip_level=c.contact_vip), c.priority),  # type: ignore[arg-type]
-                priority=PRIORITY_NAMES.get(c.priority, "normal"), case_type=None,
+                priority=service.PRIORITY_NAMES.get(c.priority, "normal"), case_type=None,
                 channel=c.channel) for c in starting], ["next_response"], at=now)
     replies = [c for _, i, c in accepted if isinstance(i, ChatReply)]
     if replies:
@@ -458,8 +457,6 @@ async def _write_messages(session: AsyncSession, conn: AsyncConnection, accepted
                           results: list[Written | None], now: datetime) -> None:
     """The messages, their conversations' counters and timeline entries, the outbox work
     and the pushes after commit."""
-    from omnidesk.conversations.service import _push_after_commit
-
     messages: list[dict[str, Any]] = []
     conv_updates: list[dict[str, Any]] = []
     act_updates: list[dict[str, Any]] = []
@@ -498,7 +495,7 @@ async def _write_messages(session: AsyncSession, conn: AsyncConnection, accepted
                    "channel": conv.channel}
         results[n] = Written(payload, conv.id)
         events.append({"message": payload})
-        _push_after_commit(session, cast(Any, conv), {"type": "message", "message": payload},
+        service.push_after_commit(session, cast(Any, conv), {"type": "message", "message": payload},
                            to_visitor=True)
     if messages:  # Core executemany: no ORM bulk bookkeeping per row
         await conn.execute(_UPDATE_CONVERSATIONS, conv_updates)

@@ -153,12 +153,12 @@ async def _append(
     await do_touch_conversation(session, conversation, message)
     payload = message_json(message, conversation, attachments)
     await emit(session, "message.created", {"message": payload})
-    _push_after_commit(session, conversation, {"type": "message", "message": payload},
+    push_after_commit(session, conversation, {"type": "message", "message": payload},
                        to_visitor=not is_note)
     return message
 
 
-def _push_after_commit(session: AsyncSession, conversation: Conversation,
+def push_after_commit(session: AsyncSession, conversation: Conversation,
                        frame: dict[str, Any], *, to_visitor: bool) -> None:
     inbox_topic = f"inbox:{conversation.inbox_id}"
     conv_topic = f"conversation:{conversation.id}"
@@ -328,7 +328,7 @@ async def do_set_status(
     data = conversation_json(conversation)
     await emit(session, "conversation.status_changed",
                {"conversation": data, "previous": previous})
-    _push_after_commit(session, conversation, {"type": "conversation.updated",
+    push_after_commit(session, conversation, {"type": "conversation.updated",
                                                "conversation": data}, to_visitor=False)
     return conversation
 
@@ -351,7 +351,7 @@ async def do_assign(
     data = conversation_json(conversation)
     await emit(session, "conversation.assigned", {"conversation": data})
     frame = {"type": "conversation.assigned", "conversation": data, "context": context}
-    _push_after_commit(session, conversation, {"type": "conversation.updated",
+    push_after_commit(session, conversation, {"type": "conversation.updated",
                                                "conversation": data}, to_visitor=False)
     if assignee_id is not None:
         topic = f"agent:{assignee_id}"

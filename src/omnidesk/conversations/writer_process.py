@@ -25,12 +25,11 @@ import pickle
 import signal
 import socket
 import struct
-from dataclasses import dataclass, field
 from typing import Any
 
 import uvloop
 
-from omnidesk.conversations.batch import ChatIn, ChatReply, Written, write_batch
+from omnidesk.conversations.batch import BatchResult, ChatIn, ChatReply, write_batch
 from omnidesk.kit import outbox
 from omnidesk.kit.db import Database
 from omnidesk.realtime.broker import MemoryBroker
@@ -40,14 +39,6 @@ from omnidesk.wiring import install_handlers, settle_gc
 log = logging.getLogger(__name__)
 _LEN = struct.Struct("!I")
 START_TIMEOUT = 60.0
-
-
-@dataclass
-class BatchResult:
-    results: list[Written | None]
-    fallback: int
-    pushes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    woke_outbox: bool = False
 
 
 class WriterGone(RuntimeError):
