@@ -25,6 +25,18 @@ async def recv(ws: ClientConnection, type_: str, timeout: float = 5) -> dict[str
                 return dict(frame)
 
 
+async def frames_until(ws: ClientConnection, type_: str, timeout: float = 5
+                       ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The frames before the next frame of the given type, and that frame."""
+    before = []
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = dict(json.loads(await ws.recv()))
+            if frame["type"] == type_:
+                return before, frame
+            before.append(frame)
+
+
 async def no_frame(ws: ClientConnection, type_: str, wait: float = 0.5) -> None:
     with pytest.raises(TimeoutError):
         await recv(ws, type_, timeout=wait)
@@ -68,6 +80,39 @@ async def test_visitor_and_agent_see_each_other_at_once(
     assert [m["seq"] for m in messages] == [1, 2, 3]
     ctx = (await client.get("/api/v1/context", params={"visitor_id": "v-42"})).json()
     assert ctx["contact"]["name"] == "Ann"
+
+
+async def test_the_sender_gets_its_ack_and_its_other_tabs_the_message(
+    server: LiveServer, client: httpx.AsyncClient, admin_token: str
+) -> None:
+    """A message reaches every socket that follows it, but the socket that sent it only
+    as its ``ack`` (no echo of its own frame)."""
+    inbox = await chat_inbox(client)
+    base = f"{server.ws_url}/ws/chat?inbox_id={inbox}&visitor_id=v-tabs"
+    async with connect(base) as tab1:
+        await recv(tab1, "hello")
+        await tab1.send(json.dumps({"type": "message", "body": "第一條", "client_id": "t0"}))
+        conv_id = (await recv(tab1, "ack"))["message"]["conversation_id"]
+        agents = f"{server.ws_url}/ws/agent?token={admin_token}"
+        async with connect(base) as tab2, connect(agents) as console1, \
+                connect(agents) as console2:
+            for ws in (tab2, console1, console2):
+                await recv(ws, "hello")
+            await tab1.send(json.dumps({"type": "message", "body": "我在两个标签页",
+                                        "client_id": "t1"}))
+            before, ack = await frames_until(tab1, "ack")
+            assert [f for f in before if f["type"] == "message"] == []
+            for ws in (tab2, console1, console2):
+                assert (await recv(ws, "message"))["message"]["id"] == ack["message"]["id"]
+            await console1.send(json.dumps({"type": "reply", "conversation_id": conv_id,
+                                            "body": "Checking your line", "client_id": "r1"}))
+            before, ack = await frames_until(console1, "ack")
+            reply = ack["message"]
+            assert [f for f in before if f["type"] == "message"] == []
+            for ws in (tab1, tab2, console2):
+                assert (await recv(ws, "message"))["message"]["id"] == reply["id"]
+            await no_frame(tab1, "message")  # neither its own message nor the reply again
+            await no_frame(console1, "message")
 
 
 async def test_reconnect_with_last_seen_gets_what_was_missed_once(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
@@ -96,6 +96,9 @@ class BatchResult:
 class _Pending:
     item: ChatIn | ChatReply
     future: asyncio.Future[Written] = field(repr=False)
+    # The sender's connection learns the stored id before the pushes go out, so that it
+    # gets its ``ack`` and not also the echo of its own message.
+    seen: Callable[[str], object] | None = field(default=None, repr=False)
 
 
 class GroupWriter:
@@ -130,8 +133,10 @@ class GroupWriter:
         if self.process is not None:
             await self.process.stop()
 
-    async def submit(self, item: ChatIn | ChatReply) -> Written:
-        pending = _Pending(item, asyncio.get_running_loop().create_future())
+    async def submit(self, item: ChatIn | ChatReply, *,
+                     seen: Callable[[str], object] | None = None) -> Written:
+        """Store ``item``; ``seen`` gets the stored message's id before it is pushed."""
+        pending = _Pending(item, asyncio.get_running_loop().create_future(), seen)
         if self._task is None:  # not started (e.g. a bare test app): write it at once
             await self._one(pending)
         else:
@@ -195,7 +200,7 @@ class GroupWriter:
                 await self._one(p)
             return
         try:
-            answer = await self._commit([p.item for p in fast])
+            answer = await self._commit(fast)
         except Exception as exc:
             await self._settle()
             log.error("chat batch failed (%s); writing its messages one by one", exc,
@@ -212,13 +217,15 @@ class GroupWriter:
         for p in slow:
             await self._one(p)
 
-    async def _commit(self, items: list[ChatIn | ChatReply]) -> BatchResult:
+    async def _commit(self, fast: list[_Pending]) -> BatchResult:
         """The fast path, in the writer process or here (inline, the pushes run after
         this commit and the answer carries none)."""
+        items = [p.item for p in fast]
         if self.process is not None:
             return await self._in_process(self.process, items)
         async with self.db.transaction() as session:
             results, fallback = await write_batch(session, items)
+            _tell_senders(fast, results)
         return BatchResult(results, fallback)
 
     async def _in_process(self, process: WriterProcess, items: list[ChatIn | ChatReply]
@@ -237,6 +244,7 @@ class GroupWriter:
             wake_all()
 
     async def _finish(self, fast: list[_Pending], answer: BatchResult) -> None:
+        _tell_senders(fast, answer.results)
         await self._publish(answer)
         for p in self._resolve(fast, answer.results, answer.fallback):
             await self._one(p)
@@ -265,6 +273,7 @@ class GroupWriter:
         try:
             async with self.db.transaction() as session:
                 result = await write_one(session, p.item)
+                _tell_senders([p], [result])
         except Exception as exc:
             if not p.future.done():
                 p.future.set_exception(exc)
@@ -299,6 +308,12 @@ class Pipeline:
         """Wait for what is in flight (a closed socket's messages are still stored)."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _tell_senders(pending: list[_Pending], results: list[Written | None]) -> None:
+    for p, result in zip(pending, results, strict=True):
+        if result is not None and p.seen is not None:
+            p.seen(result.message["id"])
 
 
 def _conversation_key(item: ChatIn | ChatReply) -> uuid.UUID | None:

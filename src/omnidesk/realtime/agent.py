@@ -120,12 +120,11 @@ async def _on_reply(conn: Connection, principal: Principal, item: ChatReply) -> 
         return
     try:
         check_body(item.body)
-        written = await _writer(conn).submit(item)
+        written = await _writer(conn).submit(item, seen=conn.mark_seen)
     except OmnideskError as exc:
         await conn.send_now({"type": "error", "client_id": item.client_id,
                              "status": exc.status, "detail": exc.detail})
         return
-    conn.mark_seen(written.message["id"])
     await conn.send_now({"type": "ack", "client_id": item.client_id,
                          "message": written.message})
 

@@ -143,13 +143,12 @@ class VisitorSession:
         client_id = item.msg.external_id
         try:
             check_body(item.msg.body, len(item.msg.attachment_ids))
-            written = await _writer(self.conn.ws).submit(item)
+            written = await _writer(self.conn.ws).submit(item, seen=self.conn.mark_seen)
         except OmnideskError as exc:
             await self.conn.send_now({"type": "error", "client_id": client_id,
                                       "status": exc.status, "detail": exc.detail})
             return
         self.follow(written.conversation_id)
-        self.conn.mark_seen(written.message["id"])
         await self.conn.send_now({"type": "ack", "client_id": client_id,
                                   "duplicate": written.duplicate,
                                   "message": written.message})
