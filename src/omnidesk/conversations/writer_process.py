@@ -143,7 +143,7 @@ async def _serve(database_url: str, sock: socket.socket) -> None:
     woke: list[bool] = []
     outbox.add_waker(lambda: woke.append(True))
     install_handlers()  # emit_many owes the same outbox work as in the parent
-    db = Database(database_url)
+    db = Database(database_url, inline_sqlite=True)  # this loop only writes
     reader, writer = await asyncio.open_connection(sock=sock)
     settle_gc()
     try:
