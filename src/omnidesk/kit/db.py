@@ -157,7 +157,9 @@ class InlineSqlite(aiosqlite.Connection):
 
     aiosqlite hands each call to a thread and wakes the loop with the result: two thread
     switches per driver call, ~70 for a chat batch. A process whose loop has nothing else
-    to do while a statement runs — the chat writer process — is better off without them."""
+    to do while a statement runs — the chat writer process — is better off without them.
+    It overrides aiosqlite's private hooks (``_tx``, ``_execute``, ``_connect``): aiosqlite
+    is pinned, and tests/kit/test_inline_sqlite.py checks the thread, commit and rollback."""
 
     def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
         super().__init__(connector, iter_chunk_size=64)
