@@ -18,11 +18,14 @@ from tests.conftest import LiveServer, make_user, token_for
 
 async def recv(ws: ClientConnection, type_: str, timeout: float = 5) -> dict[str, Any]:
     """The next frame of the given type (other frames are skipped)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = json.loads(await ws.recv())
-            if frame["type"] == type_:
-                return dict(frame)
+    return (await frames_until(ws, type_, timeout))[1]
+
+
+async def start_chat(vis: ClientConnection, body: str, client_id: str) -> str:
+    """A visitor's first message on a new socket; the id of the conversation it opens."""
+    await recv(vis, "hello")
+    await vis.send(json.dumps({"type": "message", "body": body, "client_id": client_id}))
+    return str((await recv(vis, "ack"))["message"]["conversation_id"])
 
 
 async def frames_until(ws: ClientConnection, type_: str, timeout: float = 5
@@ -90,9 +93,7 @@ async def test_the_sender_gets_its_ack_and_its_other_tabs_the_message(
     inbox = await chat_inbox(client)
     base = f"{server.ws_url}/ws/chat?inbox_id={inbox}&visitor_id=v-tabs"
     async with connect(base) as tab1:
-        await recv(tab1, "hello")
-        await tab1.send(json.dumps({"type": "message", "body": "第一條", "client_id": "t0"}))
-        conv_id = (await recv(tab1, "ack"))["message"]["conversation_id"]
+        conv_id = await start_chat(tab1, "第一條", "t0")
         agents = f"{server.ws_url}/ws/agent?token={admin_token}"
         async with connect(base) as tab2, connect(agents) as console1, \
                 connect(agents) as console2:
@@ -121,9 +122,7 @@ async def test_reconnect_with_last_seen_gets_what_was_missed_once(
     inbox = await chat_inbox(client)
     base = f"{server.ws_url}/ws/chat?inbox_id={inbox}&visitor_id=v-7"
     async with connect(base) as vis:
-        await recv(vis, "hello")
-        await vis.send(json.dumps({"type": "message", "body": "hello", "client_id": "x"}))
-        conv_id = (await recv(vis, "ack"))["message"]["conversation_id"]
+        conv_id = await start_chat(vis, "hello", "x")
     for text in ("first answer", "second answer"):
         r = await client.post(f"/api/v1/conversations/{conv_id}/messages", json={"body": text})
         assert r.status_code == 201
