@@ -222,10 +222,12 @@ class GroupWriter:
         this commit and the answer carries none)."""
         items = [p.item for p in fast]
         if self.process is not None:
-            return await self._in_process(self.process, items)
+            answer = await self._in_process(self.process, items)
+            _tell_senders(fast, answer.results)  # before _finish publishes its pushes
+            return answer
         async with self.db.transaction() as session:
             results, fallback = await write_batch(session, items)
-            _tell_senders(fast, results)
+            _tell_senders(fast, results)  # before the pushes after commit
         return BatchResult(results, fallback)
 
     async def _in_process(self, process: WriterProcess, items: list[ChatIn | ChatReply]
@@ -244,7 +246,6 @@ class GroupWriter:
             wake_all()
 
     async def _finish(self, fast: list[_Pending], answer: BatchResult) -> None:
-        _tell_senders(fast, answer.results)
         await self._publish(answer)
         for p in self._resolve(fast, answer.results, answer.fallback):
             await self._one(p)

@@ -185,8 +185,8 @@ class InlineSqlite(aiosqlite.Connection):
             self._connection = None
 
 
-async def _inline_sqlite(path: str) -> InlineSqlite:
-    return await InlineSqlite(partial(sqlite3.connect, path, timeout=30))
+async def _inline_sqlite(path: str, **connect_args: Any) -> InlineSqlite:
+    return await InlineSqlite(partial(sqlite3.connect, path, **connect_args))
 
 
 def make_engine(url: str, *, inline_sqlite: bool = False, **kwargs: Any) -> AsyncEngine:
@@ -195,9 +195,9 @@ def make_engine(url: str, *, inline_sqlite: bool = False, **kwargs: Any) -> Asyn
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        connect_args = kwargs.setdefault("connect_args", {"timeout": 30})
         if inline_sqlite:
-            kwargs["async_creator"] = partial(_inline_sqlite, str(path))
+            kwargs["async_creator"] = partial(_inline_sqlite, str(path), **connect_args)
     else:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
