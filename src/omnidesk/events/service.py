@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import and_, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.customers.identities import normalize_identity
 from omnidesk.events.schemas import EventIn
-from omnidesk.kit.db import pairs_table
+from omnidesk.kit.db import rows_for_pairs
 from omnidesk.kit.errors import OmnideskError
 from omnidesk.kit.ids import new_id
 from omnidesk.kit.outbox import emit, interested
@@ -120,10 +120,9 @@ async def _existing_keys(session: AsyncSession, keys: set[tuple[str, str]]) -> d
     """The events of this batch stored before: ``(source, id)`` → its result."""
     table = Activity.__table__
     a = table.c
-    k, source, external_id = pairs_table(_dialect(session), sorted(keys))
-    rows = await session.execute(
-        select(a.source, a.external_id, a.id, a.contact_id, a.outcome).select_from(k).join(
-            table, and_(a.source == source, a.external_id == external_id)))
+    rows = await session.execute(rows_for_pairs(
+        _dialect(session), table, a.source, a.external_id, sorted(keys),
+        [a.source, a.external_id, a.id, a.contact_id, a.outcome]))
     return {(s, e): ItemResult(0, "duplicate", str(id_), str(contact_id), str(outcome))
             for s, e, id_, contact_id, outcome in rows}
 
@@ -133,9 +132,9 @@ async def _contacts_for(session: AsyncSession, wanted: set[tuple[str, str]]) -> 
     """The contact of each known ``(kind, value)`` identity."""
     table = Identity.__table__
     i = table.c
-    k, kind, value = pairs_table(_dialect(session), sorted(wanted))
-    rows = await session.execute(select(i.kind, i.value, i.contact_id).select_from(k).join(
-        table, and_(i.kind == kind, i.value == value)))
+    rows = await session.execute(rows_for_pairs(
+        _dialect(session), table, i.kind, i.value, sorted(wanted),
+        [i.kind, i.value, i.contact_id]))
     return {(kind_, value_): contact_id for kind_, value_, contact_id in rows}
 
 
