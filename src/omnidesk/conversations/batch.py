@@ -25,10 +25,11 @@ import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import Select, Table, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from omnidesk.activity.service import CONVERSATION_SOURCE, short
@@ -36,7 +37,7 @@ from omnidesk.auth.service import Principal
 from omnidesk.channels.base import InboundMessage
 from omnidesk.conversations import service
 from omnidesk.conversations.views import message_json
-from omnidesk.kit.db import Database, pairs_table
+from omnidesk.kit.db import Database, one_of, rows_for_pairs
 from omnidesk.kit.errors import OmnideskError
 from omnidesk.kit.ids import new_id
 from omnidesk.kit.outbox import emit_many, wake_all
@@ -111,9 +112,12 @@ class GroupWriter:
         self.process = process
         self.max_batch = max_batch
         # Each transaction has a fixed cost (a dozen statements) that dwarfs a message's
-        # own; under steady load a batch therefore lingers a moment for more messages.
+        # own; a batch therefore starts at most once per ``linger``: one that follows a
+        # quick batch waits out the rest of that moment for more messages, one that
+        # follows a batch slower than that (whose messages arrived meanwhile) and one on
+        # an idle writer go at once.
         self.linger = linger
-        self._busy_until = 0.0  # when the last batch finished (loop time)
+        self._started_at = -linger  # when the last batch started (loop time)
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._delivering: asyncio.Task[None] | None = None
@@ -163,9 +167,9 @@ class GroupWriter:
             # Only a small batch waits: a full queue goes at once, before this loop yields
             # (and the previous batch's answers run) — the writer process gets its next
             # batch while this process delivers the last one.
-            if (self.linger and not stopping and self._queue.qsize() < LINGER_BELOW
-                    and loop.time() - self._busy_until < self.linger):
-                await asyncio.sleep(self.linger)  # busy: let the batch fill a little
+            wait = self._started_at + self.linger - loop.time()
+            if wait > 0 and not stopping and self._queue.qsize() < LINGER_BELOW:
+                await asyncio.sleep(wait)  # busy: let the batch fill a little
             while len(batch) < self.max_batch and not self._queue.empty():
                 more = self._queue.get_nowait()
                 if more is None:
@@ -182,6 +186,7 @@ class GroupWriter:
                 else:
                     seen.add(key)
                     now_batch.append(p)
+            self._started_at = loop.time()
             try:
                 await self._write(now_batch)
             except Exception:  # never lose the writer task
@@ -189,7 +194,6 @@ class GroupWriter:
                 for p in now_batch:
                     if not p.future.done():
                         p.future.set_exception(RuntimeError("message could not be stored"))
-            self._busy_until = loop.time()
 
     async def _write(self, batch: list[_Pending]) -> None:
         fast = [p for p in batch if _fast_candidate(p.item)]
@@ -361,22 +365,33 @@ _CONV_COLUMNS = (Conversation.id, Conversation.inbox_id, Conversation.contact_id
                  Conversation.channel, Conversation.status, Conversation.subject,
                  Conversation.first_response_at, Conversation.priority,
                  Conversation.last_seq, Conversation.message_count)
-# One round trip: the conversations (row-locked on PostgreSQL), their timeline entries,
-# their contacts' names and tiers, and what an agent needs to see their inboxes.
-_SELECT_CONVS = (
-    select(*_CONV_COLUMNS, Activity.id.label("activity_id"),
-           Contact.name.label("contact_name"), Contact.tier.label("contact_tier"),
-           Contact.vip_level.label("contact_vip"), Inbox.restricted.label("inbox_restricted"),
-           Inbox.team_id.label("inbox_team_id"))
-    .join(Contact, Contact.id == Conversation.contact_id)
-    .join(Inbox, Inbox.id == Conversation.inbox_id)
-    .outerjoin(Activity, and_(Activity.conversation_id == Conversation.id,
-                              Activity.source == CONVERSATION_SOURCE))
-    .where(Conversation.id.in_(bindparam("ids", expanding=True))))
-_SELECT_CONVS_LOCKED = _SELECT_CONVS.with_for_update(of=Conversation)
-_SELECT_RUNNING_NEXT = select(SlaTarget.subject_id).where(
-    SlaTarget.subject_id.in_(bindparam("ids", expanding=True)),
-    SlaTarget.metric == "next_response", SlaTarget.stopped_at.is_(None))
+
+
+@cache
+def _select_convs(dialect: str) -> Select[*tuple[Any, ...]]:
+    """One round trip: the conversations (row-locked on PostgreSQL, in one order so that
+    two writers' batches cannot deadlock), their timeline entries, their contacts' names
+    and tiers, and what an agent needs to see their inboxes."""
+    stmt = (
+        select(*_CONV_COLUMNS, Activity.id.label("activity_id"),
+               Contact.name.label("contact_name"), Contact.tier.label("contact_tier"),
+               Contact.vip_level.label("contact_vip"),
+               Inbox.restricted.label("inbox_restricted"), Inbox.team_id.label("inbox_team_id"))
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .join(Inbox, Inbox.id == Conversation.inbox_id)
+        .outerjoin(Activity, and_(Activity.conversation_id == Conversation.id,
+                                  Activity.source == CONVERSATION_SOURCE))
+        .where(one_of(dialect, Conversation.id, "ids")))
+    if dialect == "postgresql":
+        return stmt.order_by(Conversation.id).with_for_update(of=Conversation)
+    return stmt
+
+
+@cache
+def _select_running_next(dialect: str) -> Select[uuid.UUID]:
+    return select(SlaTarget.subject_id).where(
+        one_of(dialect, SlaTarget.subject_id, "ids"),
+        SlaTarget.metric == "next_response", SlaTarget.stopped_at.is_(None))
 
 
 Accepted = list[tuple[int, ChatIn | ChatReply, Any]]  # (index in the batch, item, row)
@@ -402,9 +417,8 @@ async def write_batch(session: AsyncSession, items: list[ChatIn | ChatReply]
 async def _accept(conn: AsyncConnection, items: list[ChatIn | ChatReply]) -> Accepted:
     """The items the fast path may write, each with its conversation's row."""
     ids = list({_conversation_key(i) for i in items if _conversation_key(i) is not None})
-    postgres = conn.dialect.name == "postgresql"
     convs = {row.id: row for row in await conn.execute(
-        _SELECT_CONVS_LOCKED if postgres else _SELECT_CONVS, {"ids": ids})}
+        _select_convs(conn.dialect.name), {"ids": ids})}
     accepted: Accepted = []
     for n, item in enumerate(items):
         conv = convs.get(_conversation_key(item))
@@ -426,10 +440,10 @@ async def _drop_retries(conn: AsyncConnection, accepted: Accepted,
     keyed = [(item, conv) for _, item, conv in accepted if _client_id(item)]
     if not keyed:
         return accepted
-    k, conversation_id, client_id = pairs_table(
-        conn.dialect.name, [(c.id, cast(str, _client_id(i))) for i, c in keyed], uuid_first=True)
-    rows = await conn.execute(select(*_messages.c).select_from(k).join(_messages, and_(
-        _messages.c.conversation_id == conversation_id, _messages.c.external_id == client_id)))
+    rows = await conn.execute(rows_for_pairs(
+        conn.dialect.name, _messages, _messages.c.conversation_id, _messages.c.external_id,
+        [(c.id, cast(str, _client_id(i))) for i, c in keyed], list(_messages.c),
+        uuid_first=True))
     stored = {(m.conversation_id, m.external_id): m for m in rows}
     fresh: Accepted = []
     for n, item, conv in accepted:
@@ -449,7 +463,8 @@ async def _clocks(session: AsyncSession, conn: AsyncConnection, accepted: Accept
                 if isinstance(i, ChatIn) and c.first_response_at is not None]
     if answered:
         running = set((await conn.execute(
-            _SELECT_RUNNING_NEXT, {"ids": [c.id for c in answered]})).scalars())
+            _select_running_next(conn.dialect.name), {"ids": [c.id for c in answered]})
+                       ).scalars())
         starting = [c for c in answered if c.id not in running]
         if starting:
             await sla.start_many(session, [sla.Subject(

@@ -6,11 +6,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnidesk.kit.db import one_of
 from omnidesk.kit.outbox import emit, interested
 from omnidesk.kit.time import ensure_utc, utcnow
 from omnidesk.models import SlaCalendar, SlaPolicy, SlaTarget
@@ -166,16 +168,19 @@ async def start_many(session: AsyncSession, subjects: list[Subject], metrics: li
     return rows
 
 
-_RUNNING_OF = select(SlaTarget).where(
-    SlaTarget.subject_id.in_(bindparam("ids", expanding=True)), SlaTarget.stopped_at.is_(None),
-    SlaTarget.metric.in_(bindparam("metrics", expanding=True)))
+@cache
+def _running_of(dialect: str) -> Select[SlaTarget]:
+    return select(SlaTarget).where(
+        one_of(dialect, SlaTarget.subject_id, "ids"), SlaTarget.stopped_at.is_(None),
+        one_of(dialect, SlaTarget.metric, "metrics"))
 
 
 async def stop_many(session: AsyncSession, subject_ids: list[uuid.UUID], metrics: list[str],
                     at: datetime | None = None) -> list[SlaTarget]:
     """:func:`stop` for many subjects at once."""
     at = at or utcnow()
-    rows = list(await session.scalars(_RUNNING_OF, {"ids": subject_ids, "metrics": metrics}))
+    rows = list(await session.scalars(_running_of(session.get_bind().dialect.name),
+                                      {"ids": subject_ids, "metrics": metrics}))
     for row in rows:
         row.stopped_at = at
         row.pauses = [[p, r or at.isoformat()] for p, r in row.pauses]
