@@ -226,3 +226,26 @@ async def test_a_busy_writer_lets_a_batch_fill_and_an_idle_one_writes_at_once(
         assert writer.batches == 2 and writer.written == 4
     finally:
         await writer.stop()
+
+
+async def test_a_batch_starts_at_most_once_per_linger_and_waits_only_the_rest_of_it(
+        client: httpx.AsyncClient, db: Database) -> None:
+    inbox = (await client.post("/api/v1/inboxes", json={"channel": "web_chat",
+                                                        "name": "linger rest"})).json()["id"]
+    convs = []
+    for v in VISITORS:
+        async with db.transaction() as session:
+            convs.append((await write_one(session, chat(inbox, v, "你好", None))).conversation_id)
+    writer = GroupWriter(db, linger=0.4)
+    writer.start()
+    try:
+        async def at(delay: float, n: int) -> None:
+            await asyncio.sleep(delay)
+            await writer.submit(chat(inbox, VISITORS[n], f"at {delay}", convs[n], f"r-{n}"))
+
+        # 0: idle, written at once; 0.25 s later: waits out the 0.4 s since batch 0 began
+        # (not 0.4 s more); 0.55 s: after that second batch began, so it is a third.
+        await asyncio.gather(at(0, 0), at(0.25, 1), at(0.55, 2))
+        assert writer.batches == 3 and writer.written == 3
+    finally:
+        await writer.stop()
