@@ -130,8 +130,10 @@ async def test_a_batch_costs_the_same_statements_whatever_its_size(db: Database)
             async with db.transaction() as session:
                 results = await service.ingest(session, batch, "CN")
         assert all(r.status == "created" for r in results)
-        return [s.split()[0] + " " + s.split()[2] for s in seen if not s.startswith(
-            ("BEGIN", "SAVEPOINT", "RELEASE"))]
+        # the statements' kinds and tables written (a lookup of a few pairs probes the
+        # index pair by pair on PostgreSQL, of many joins them: the same count)
+        return [s.split()[0] + (" " + s.split()[2] if s.startswith("INSERT") else "")
+                for s in seen if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
 
     one = await run([ev(1)])
     many = await run([ev(i) for i in range(100, 400)] + [ev("bob")])

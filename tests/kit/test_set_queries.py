@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, select
 
-from omnidesk.kit.db import Database, one_of, rows_for_pairs
+from omnidesk.kit.db import PROBE_PAIRS, Database, one_of, rows_for_pairs
 from omnidesk.models import Contact, Identity
 
 
@@ -49,13 +49,16 @@ async def test_rows_for_pairs_finds_each_stored_pair_once(db: Database) -> None:
                          Identity(contact_id=a, kind="email", value="zhang@example.cn"),
                          Identity(contact_id=b, kind="email", value="bob@example.com")])
     i = Identity.__table__.c
-    stmt = rows_for_pairs(db.dialect, Identity.__table__, i.kind, i.value, [
+    asked: list[tuple[str | uuid.UUID, str]] = [
         ("email", "bob@example.com"), ("phone", "+8613800138000"),
-        ("email", "+8613800138000"), ("wechat_openid", "o-unknown")],
-        [i.kind, i.value, i.contact_id])
-    async with db.sessions() as session:
-        rows = sorted(tuple(r) for r in await session.execute(stmt))
-    assert rows == [("email", "bob@example.com", b), ("phone", "+8613800138000", a)]
+        ("email", "+8613800138000"), ("wechat_openid", "o-unknown")]
+    many = asked + [("external_id", f"none-{n}") for n in range(PROBE_PAIRS)]
+    for pairs in (asked, many):  # probed one by one, and joined
+        stmt = rows_for_pairs(db.dialect, Identity.__table__, i.kind, i.value, pairs,
+                              [i.kind, i.value, i.contact_id])
+        async with db.sessions() as session:
+            rows = sorted(tuple(r) for r in await session.execute(stmt))
+        assert rows == [("email", "bob@example.com", b), ("phone", "+8613800138000", a)]
 
 
 async def test_postgresql_probes_the_index_of_a_table_grown_since_its_plan(
