@@ -369,8 +369,8 @@ _CONV_COLUMNS = (Conversation.id, Conversation.inbox_id, Conversation.contact_id
 
 @cache
 def _select_convs(dialect: str) -> Select[*tuple[Any, ...]]:
-    """One round trip: the conversations (row-locked on PostgreSQL, in one order so that
-    two writers' batches cannot deadlock), their timeline entries, their contacts' names
+    """One round trip: the conversations (row-locked on PostgreSQL, in id order so that
+    two writers' batches do not deadlock on them), their timeline entries, their contacts' names
     and tiers, and what an agent needs to see their inboxes."""
     stmt = (
         select(*_CONV_COLUMNS, Activity.id.label("activity_id"),
@@ -443,7 +443,7 @@ async def _drop_retries(conn: AsyncConnection, accepted: Accepted,
     rows = await conn.execute(rows_for_pairs(
         conn.dialect.name, _messages, _messages.c.conversation_id, _messages.c.external_id,
         [(c.id, cast(str, _client_id(i))) for i, c in keyed], list(_messages.c),
-        uuid_first=True))
+        uuid_first=True, probe_up_to=MAX_BATCH))
     stored = {(m.conversation_id, m.external_id): m for m in rows}
     fresh: Accepted = []
     for n, item, conv in accepted:
