@@ -318,6 +318,20 @@ async def outbox_drained(url: str, timeout: float = 600) -> None:
         await db.dispose()
 
 
+async def sla_policy(client: httpx.AsyncClient) -> None:
+    """A chat SLA around the clock: every agent reply stops the first/next-response clocks
+    and every visitor message after it starts a next-response clock."""
+    always = {"timezone": "Asia/Shanghai", "weekly": {
+        d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
+    r = await client.put("/api/v1/sla/calendars/7x24", json={"definition": always})
+    r.raise_for_status()
+    r = await client.post("/api/v1/sla/policies", json={
+        "name": "web chat", "position": 1, "conditions": {"applies_to": ["conversation"]},
+        "targets": {"first_response": 2, "next_response": 2, "resolution": 120},
+        "calendar": "7x24"})
+    r.raise_for_status()
+
+
 async def bench_omnidesk(kind: str, args: argparse.Namespace) -> Figures:
     url = await fresh_database(kind, "omnidesk_bench_ws", args)
     token = await admin_token(url)
@@ -327,6 +341,8 @@ async def bench_omnidesk(kind: str, args: argparse.Namespace) -> Figures:
                              extra_env=extra) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=30,
                                      headers={"Authorization": f"Bearer {token}"}) as client:
+            if args.sla:
+                await sla_policy(client)
             r = await client.post("/api/v1/inboxes", json={"channel": "web_chat",
                                                             "name": "bench widget"})
             r.raise_for_status()
@@ -376,6 +392,8 @@ async def main() -> None:
     parser.add_argument("--no-batch", dest="batch", action="store_false",
                         help="agent sockets without batch=1 (one frame per message), as "
                              "third-party clients of /ws/agent")
+    parser.add_argument("--sla", action="store_true",
+                        help="a chat SLA policy (first/next response) on every conversation")
     parser.add_argument("--profile", action="store_true", help="cProfile the omnidesk server")
     parser.add_argument("--workers", type=int, default=1,
                         help="omnidesk server processes (>1: pushes fan out through Redis)")
@@ -388,7 +406,8 @@ async def main() -> None:
     for n in args.visitors:
         args.n = n
         print(f"{n:,} visitors, {args.agents} agent sockets, {args.rate:g} msg/s each way per "
-              f"conversation, {args.duration:g} s measured; open-file limit {limit}")
+              f"conversation, {args.duration:g} s measured"
+              f"{'; a chat SLA policy' if args.sla else ''}; open-file limit {limit}")
         baseline = await bench_relay(args)
         describe("relay (no DB)", baseline, args)
         results = {"relay baseline": baseline}
