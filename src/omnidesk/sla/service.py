@@ -7,12 +7,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.kit.db import one_of
+from omnidesk.kit.ids import new_id
 from omnidesk.kit.outbox import emit, interested
 from omnidesk.kit.time import ensure_utc, utcnow
 from omnidesk.models import SlaCalendar, SlaPolicy, SlaTarget
@@ -83,7 +85,7 @@ def clock_of(row: Any, calendar: BusinessCalendar, fraction: float) -> SlaClock:
                     at_risk_fraction=fraction)
 
 
-def apply_status(row: SlaTarget, status: SlaStatus) -> list[str]:
+def apply_status(row: Any, status: SlaStatus) -> list[str]:
     """Store the computed state; return the notifications now owed (at_risk, breached)."""
     row.state = status.state.value
     row.due_at, row.at_risk_at = status.due_at, status.at_risk_at
@@ -101,7 +103,9 @@ def apply_status(row: SlaTarget, status: SlaStatus) -> list[str]:
     return owed
 
 
-async def _refresh(session: AsyncSession, rows: list[SlaTarget], now: datetime) -> None:
+async def _refresh(session: AsyncSession, rows: list[Any], now: datetime) -> None:
+    """Compute each clock's state at ``now`` into the row (an ORM target or a namespace
+    of its columns) and emit the notifications that are owed."""
     policies = {p.id: (p, d) for p, d in await _policies(session)}
     for row in rows:
         policy, definition = policies.get(row.policy_id, (None, None))
@@ -114,7 +118,7 @@ async def _refresh(session: AsyncSession, rows: list[SlaTarget], now: datetime) 
             await emit(session, f"sla.{kind}", target_json(row))
 
 
-def target_json(t: SlaTarget) -> dict[str, Any]:
+def target_json(t: Any) -> dict[str, Any]:
     def iso(v: datetime | None) -> str | None:
         return v.isoformat() if v else None
 
@@ -145,9 +149,20 @@ async def start(session: AsyncSession, subject: Subject, metrics: list[str],
     return rows
 
 
+# start_many / stop_many serve the chat group commit: a batch starts and stops hundreds
+# of clocks, so they are read and written as plain rows (no ORM entities: loading,
+# tracking and flushing those cost as much as the rest of the batch together).
+_targets = cast(Table, SlaTarget.__table__)
+_STATE_COLUMNS = ("state", "due_at", "at_risk_at", "breached_at", "next_check_at", "notified")
+_STOP = (update(_targets).where(_targets.c.id == bindparam("b_id"))
+         .values({c: bindparam(c) for c in ("stopped_at", "pauses", "updated_at",
+                                            *_STATE_COLUMNS)}))
+
+
 async def start_many(session: AsyncSession, subjects: list[Subject], metrics: list[str],
-                     at: datetime | None = None) -> list[SlaTarget]:
-    """:func:`start` for many subjects at once (the policies are read once)."""
+                     at: datetime | None = None) -> int:
+    """:func:`start` for many subjects at once (the policies are read once); returns how
+    many clocks started."""
     policies = [p for p, _ in await _policies(session)]
     at = at or utcnow()
     rows = []
@@ -158,35 +173,41 @@ async def start_many(session: AsyncSession, subjects: list[Subject], metrics: li
         for metric in metrics:
             minutes = _target_minutes(policy, metric)
             if minutes is not None:
-                rows.append(SlaTarget(subject_kind=subject.kind, subject_id=subject.id,
-                                      metric=metric, policy_id=policy.id,
-                                      target_seconds=int(minutes * 60), started_at=at,
-                                      pauses=[], notified={}))
+                rows.append(SimpleNamespace(
+                    id=new_id(), subject_kind=subject.kind, subject_id=subject.id,
+                    metric=metric, policy_id=policy.id, target_seconds=int(minutes * 60),
+                    started_at=at, pauses=[], stopped_at=None, state="on_track",
+                    due_at=None, at_risk_at=None, breached_at=None, next_check_at=None,
+                    notified={}, updated_at=at))
     if rows:
-        session.add_all(rows)
         await _refresh(session, rows, at)
-    return rows
+        await (await session.connection()).execute(insert(_targets), [vars(r) for r in rows])
+    return len(rows)
 
 
 @cache
-def _running_of(dialect: str) -> Select[SlaTarget]:
-    return select(SlaTarget).where(
-        one_of(dialect, SlaTarget.subject_id, "ids"), SlaTarget.stopped_at.is_(None),
-        one_of(dialect, SlaTarget.metric, "metrics"))
+def _running_of(dialect: str) -> Select[Any]:
+    return select(*_targets.c).where(
+        one_of(dialect, _targets.c.subject_id, "ids"), _targets.c.stopped_at.is_(None),
+        one_of(dialect, _targets.c.metric, "metrics"))
 
 
 async def stop_many(session: AsyncSession, subject_ids: list[uuid.UUID], metrics: list[str],
-                    at: datetime | None = None) -> list[SlaTarget]:
-    """:func:`stop` for many subjects at once."""
+                    at: datetime | None = None) -> int:
+    """:func:`stop` for many subjects at once; returns how many clocks stopped."""
     at = at or utcnow()
-    rows = list(await session.scalars(_running_of(session.get_bind().dialect.name),
-                                      {"ids": subject_ids, "metrics": metrics}))
+    conn = await session.connection()
+    rows = [SimpleNamespace(**r._mapping) for r in await conn.execute(
+        _running_of(conn.dialect.name), {"ids": subject_ids, "metrics": metrics})]
     for row in rows:
         row.stopped_at = at
         row.pauses = [[p, r or at.isoformat()] for p, r in row.pauses]
     if rows:
         await _refresh(session, rows, at)
-    return rows
+        await conn.execute(_STOP, [
+            {"b_id": r.id, "stopped_at": at, "pauses": r.pauses, "updated_at": at,
+             **{c: getattr(r, c) for c in _STATE_COLUMNS}} for r in rows])
+    return len(rows)
 
 
 def _target_minutes(policy: SlaPolicy, metric: str) -> float | None:
