@@ -206,10 +206,7 @@ async def test_a_busy_writer_lets_a_batch_fill_and_an_idle_one_writes_at_once(
         client: httpx.AsyncClient, db: Database) -> None:
     inbox = (await client.post("/api/v1/inboxes", json={"channel": "web_chat",
                                                         "name": "linger"})).json()["id"]
-    convs = []
-    for v in VISITORS:
-        async with db.transaction() as session:
-            convs.append((await write_one(session, chat(inbox, v, "你好", None))).conversation_id)
+    convs = list((await open_chats(db, inbox))[inbox].values())
     writer = GroupWriter(db, linger=0.3)
     writer.start()
     try:
@@ -232,10 +229,7 @@ async def test_a_batch_starts_at_most_once_per_linger_and_waits_only_the_rest_of
         client: httpx.AsyncClient, db: Database) -> None:
     inbox = (await client.post("/api/v1/inboxes", json={"channel": "web_chat",
                                                         "name": "linger rest"})).json()["id"]
-    convs = []
-    for v in VISITORS:
-        async with db.transaction() as session:
-            convs.append((await write_one(session, chat(inbox, v, "你好", None))).conversation_id)
+    convs = list((await open_chats(db, inbox))[inbox].values())
     writer = GroupWriter(db, linger=0.4)
     writer.start()
     try:
