@@ -151,7 +151,8 @@ async def start(session: AsyncSession, subject: Subject, metrics: list[str],
 
 # start_many / stop_many serve the chat group commit: a batch starts and stops hundreds
 # of clocks, so they are read and written as plain rows (no ORM entities: loading,
-# tracking and flushing those cost as much as the rest of the batch together).
+# tracking and flushing those cost as much as the rest of the batch together). They go
+# past the session's identity map: its caller holds no SlaTarget entities of its own.
 _targets = cast(Table, SlaTarget.__table__)
 _STATE_COLUMNS = ("state", "due_at", "at_risk_at", "breached_at", "next_check_at", "notified")
 _STOP = (update(_targets).where(_targets.c.id == bindparam("b_id"))
