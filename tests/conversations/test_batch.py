@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -202,14 +204,24 @@ async def test_a_reply_into_another_teams_restricted_inbox_is_refused_in_a_batch
     assert results[0].message["seq"] == 2
 
 
-async def test_a_busy_writer_lets_a_batch_fill_and_an_idle_one_writes_at_once(
-        client: httpx.AsyncClient, db: Database) -> None:
+@asynccontextmanager
+async def lingering_writer(client: httpx.AsyncClient, db: Database, name: str, linger: float
+                           ) -> AsyncIterator[tuple[str, list[uuid.UUID | None], GroupWriter]]:
+    """A started group writer with ``linger`` and each visitor's open chat in a new inbox."""
     inbox = (await client.post("/api/v1/inboxes", json={"channel": "web_chat",
-                                                        "name": "linger"})).json()["id"]
+                                                        "name": name})).json()["id"]
     convs = list((await open_chats(db, inbox))[inbox].values())
-    writer = GroupWriter(db, linger=0.3)
+    writer = GroupWriter(db, linger=linger)
     writer.start()
     try:
+        yield inbox, convs, writer
+    finally:
+        await writer.stop()
+
+
+async def test_a_busy_writer_lets_a_batch_fill_and_an_idle_one_writes_at_once(
+        client: httpx.AsyncClient, db: Database) -> None:
+    async with lingering_writer(client, db, "linger", 0.3) as (inbox, convs, writer):
         await writer.submit(chat(inbox, VISITORS[0], "idle", convs[0], "i-0"))
         assert writer.batches == 1  # idle: written alone, nothing to wait for
 
@@ -221,18 +233,11 @@ async def test_a_busy_writer_lets_a_batch_fill_and_an_idle_one_writes_at_once(
         await asyncio.gather(writer.submit(chat(inbox, VISITORS[0], "busy 0", convs[0], "b-0")),
                              later(1), later(2))
         assert writer.batches == 2 and writer.written == 4
-    finally:
-        await writer.stop()
 
 
 async def test_a_batch_starts_at_most_once_per_linger_and_waits_only_the_rest_of_it(
         client: httpx.AsyncClient, db: Database) -> None:
-    inbox = (await client.post("/api/v1/inboxes", json={"channel": "web_chat",
-                                                        "name": "linger rest"})).json()["id"]
-    convs = list((await open_chats(db, inbox))[inbox].values())
-    writer = GroupWriter(db, linger=0.4)
-    writer.start()
-    try:
+    async with lingering_writer(client, db, "linger rest", 0.4) as (inbox, convs, writer):
         async def at(delay: float, n: int) -> None:
             await asyncio.sleep(delay)
             await writer.submit(chat(inbox, VISITORS[n], f"at {delay}", convs[n], f"r-{n}"))
@@ -241,5 +246,3 @@ async def test_a_batch_starts_at_most_once_per_linger_and_waits_only_the_rest_of
         # (not 0.4 s more); 0.55 s: after that second batch began, so it is a third.
         await asyncio.gather(at(0, 0), at(0.25, 1), at(0.55, 2))
         assert writer.batches == 3 and writer.written == 3
-    finally:
-        await writer.stop()
