@@ -42,6 +42,15 @@ BENCH_SECRET = "bench-secret-key-123"
 
 # --------------------------------------------------------------------------- arguments
 
+# A chat SLA around the clock (bench_ws --sla, bench_chat_batch): every agent reply stops
+# the first/next-response clocks, every visitor message after it starts a next-response one.
+ALWAYS_OPEN = {"timezone": "Asia/Shanghai", "weekly": {
+    d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
+CHAT_SLA_POLICY = {"name": "web chat", "position": 1,
+                   "conditions": {"applies_to": ["conversation"]},
+                   "targets": {"first_response": 2, "next_response": 2, "resolution": 120}}
+
+
 def base_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)

@@ -18,7 +18,16 @@ import time
 import uuid
 
 import uvloop
-from _common import backends, base_parser, fresh_database, machine_info, print_table, ratio
+from _common import (
+    ALWAYS_OPEN,
+    CHAT_SLA_POLICY,
+    backends,
+    base_parser,
+    fresh_database,
+    machine_info,
+    print_table,
+    ratio,
+)
 
 from omnidesk.auth.service import Principal
 from omnidesk.channels.base import InboundMessage
@@ -26,9 +35,6 @@ from omnidesk.conversations.batch import ChatIn, ChatReply, write_batch, write_o
 from omnidesk.kit.db import Database
 from omnidesk.models import Inbox, SlaCalendar, SlaPolicy
 from omnidesk.wiring import install_handlers
-
-ALWAYS = {"timezone": "Asia/Shanghai", "weekly": {
-    d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
 
 
 def visitor(inbox: uuid.UUID, n: int, body: str, client_id: str,
@@ -46,13 +52,10 @@ async def measure(url: str, sla: bool, size: int, rounds: int) -> tuple[float, f
             inbox = Inbox(channel="web_chat", name="bench chat")
             session.add(inbox)
             if sla:
-                calendar = SlaCalendar(name="7x24", definition=ALWAYS)
+                calendar = SlaCalendar(name="7x24", definition=ALWAYS_OPEN)
                 session.add(calendar)
                 await session.flush()
-                session.add(SlaPolicy(
-                    name="web chat", position=1, conditions={"applies_to": ["conversation"]},
-                    targets={"first_response": 2, "next_response": 2, "resolution": 120},
-                    calendar_id=calendar.id))
+                session.add(SlaPolicy(**CHAT_SLA_POLICY, calendar_id=calendar.id))
             await session.flush()
             inbox_id = inbox.id
         convs = []

@@ -39,6 +39,8 @@ import httpx
 import orjson
 import uvloop
 from _common import (
+    ALWAYS_OPEN,
+    CHAT_SLA_POLICY,
     ServerProcess,
     admin_token,
     backends,
@@ -321,14 +323,9 @@ async def outbox_drained(url: str, timeout: float = 600) -> None:
 async def sla_policy(client: httpx.AsyncClient) -> None:
     """A chat SLA around the clock: every agent reply stops the first/next-response clocks
     and every visitor message after it starts a next-response clock."""
-    always = {"timezone": "Asia/Shanghai", "weekly": {
-        d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
-    r = await client.put("/api/v1/sla/calendars/7x24", json={"definition": always})
+    r = await client.put("/api/v1/sla/calendars/7x24", json={"definition": ALWAYS_OPEN})
     r.raise_for_status()
-    r = await client.post("/api/v1/sla/policies", json={
-        "name": "web chat", "position": 1, "conditions": {"applies_to": ["conversation"]},
-        "targets": {"first_response": 2, "next_response": 2, "resolution": 120},
-        "calendar": "7x24"})
+    r = await client.post("/api/v1/sla/policies", json={**CHAT_SLA_POLICY, "calendar": "7x24"})
     r.raise_for_status()
 
 
