@@ -46,7 +46,7 @@ def visitor(inbox: uuid.UUID, n: int, body: str, client_id: str,
 
 async def measure(url: str, sla: bool, size: int, rounds: int) -> tuple[float, float]:
     """Median ms per batch: (agent replies, visitor messages)."""
-    db = Database(url)
+    db = Database(url, inline_sqlite=True)  # as the writer process opens it
     try:
         async with db.transaction() as session:
             inbox = Inbox(channel="web_chat", name="bench chat")

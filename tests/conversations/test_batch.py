@@ -90,6 +90,8 @@ async def snapshot(db: Database, inbox: str) -> dict[str, Any]:
             msgs = [(m.seq, m.sender_type, m.author_name, m.body, m.external_id, m.is_note,
                      m.data) for m in await session.scalars(
                 select(Message).where(Message.conversation_id == c.id).order_by(Message.seq))]
+            msgs_at = [m.created_at for m in await session.scalars(
+                select(Message).where(Message.conversation_id == c.id).order_by(Message.seq))]
             act = await session.scalar(select(Activity).where(
                 Activity.external_id == str(c.id)))
             assert act is not None
@@ -104,7 +106,8 @@ async def snapshot(db: Database, inbox: str) -> dict[str, Any]:
             out[str(n)] = {
                 "messages": msgs, "last_seq": c.last_seq, "count": c.message_count,
                 "status": c.status, "answered": c.first_response_at is not None,
-                "activity": (act.summary, data, act.contact_id == c.contact_id),
+                "activity": (act.summary, data, act.contact_id == c.contact_id,
+                             act.occurred_at == c.last_message_at == msgs_at[-1]),
                 "clocks": clocks, "outbox": owed,
                 "last_message_at_set": c.last_message_at is not None}
         return out
@@ -139,6 +142,7 @@ async def test_group_commit_writes_what_the_one_path_writes(
     assert [m[0] for m in first["messages"]] == [1, 2, 3, 4, 5]  # the retry stored once
     assert ("next_response", False, "met") in first["clocks"]
     assert first["answered"] and first["outbox"]
+    assert first["activity"][2:] == (True, True)  # the entry follows the last message
 
 
 async def test_writer_falls_back_to_the_one_path_and_reports_errors(

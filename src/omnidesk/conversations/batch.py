@@ -29,7 +29,21 @@ from functools import cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, insert, select, update
+from sqlalchemy import (
+    Executable,
+    Integer,
+    Select,
+    String,
+    Table,
+    Uuid,
+    and_,
+    bindparam,
+    false,
+    insert,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from omnidesk.activity.service import CONVERSATION_SOURCE, short
@@ -37,7 +51,7 @@ from omnidesk.auth.service import Principal
 from omnidesk.channels.base import InboundMessage
 from omnidesk.conversations import service
 from omnidesk.conversations.views import message_json
-from omnidesk.kit.db import Database, one_of, rows_for_pairs
+from omnidesk.kit.db import Database, JSONType, UTCDateTime, json_rows, one_of, rows_for_pairs
 from omnidesk.kit.errors import OmnideskError
 from omnidesk.kit.ids import new_id
 from omnidesk.kit.outbox import emit_many, wake_all
@@ -351,15 +365,35 @@ async def write_one(session: AsyncSession, item: ChatIn | ChatReply) -> Written:
 _conversations = cast(Table, Conversation.__table__)
 _activities = cast(Table, Activity.__table__)
 _messages = cast(Table, Message.__table__)
-_UPDATE_CONVERSATIONS = (
-    update(_conversations).where(_conversations.c.id == bindparam("b_id"))
-    .values(last_seq=bindparam("last_seq"), message_count=bindparam("message_count"),
-            last_message_at=bindparam("last_message_at"), updated_at=bindparam("updated_at")))
-_INSERT_MESSAGES = insert(_messages)
-_UPDATE_ACTIVITIES = (
-    update(_activities).where(_activities.c.id == bindparam("b_id"))
-    .values(contact_id=bindparam("contact_id"), summary=bindparam("summary"),
-            occurred_at=bindparam("occurred_at"), data=bindparam("data")))
+_NOW = bindparam("now", type_=UTCDateTime())
+_MESSAGE_ROWS = (("id", Uuid()), ("conversation_id", Uuid()), ("seq", Integer()),
+                 ("sender_type", String()), ("sender_id", Uuid()), ("author_name", String()),
+                 ("body", String()), ("external_id", String()), ("data", JSONType))
+_ACTIVITY_ROWS = (("id", Uuid()), ("contact_id", Uuid()), ("summary", String()),
+                  ("data", JSONType))
+
+
+@cache
+def _batch_writes(dialect: str) -> tuple[Executable, Executable, Executable]:
+    """The batch's three writes, each one statement for the whole batch: the
+    conversations' counters (each conversation is in a batch once, and its row is locked
+    — on SQLite, the whole database — since it was read, so ``+ 1`` is the ``seq`` the
+    batch gave its message), the messages and the timeline entries, their rows sent as
+    one JSON parameter each (:func:`~omnidesk.kit.db.json_rows`)."""
+    counters = (update(_conversations).where(one_of(dialect, _conversations.c.id, "ids"))
+                .values(last_seq=_conversations.c.last_seq + 1,
+                        message_count=_conversations.c.message_count + 1,
+                        last_message_at=_NOW, updated_at=_NOW))
+    m = json_rows(dialect, "messages", _MESSAGE_ROWS)
+    messages = insert(_messages).from_select(
+        [*(n for n, _ in _MESSAGE_ROWS), "is_note", "delivery_status", "created_at"],
+        select(*(m.c[n] for n, _ in _MESSAGE_ROWS), false(), null(), _NOW))
+    a = json_rows(dialect, "activities", _ACTIVITY_ROWS)
+    activities = (update(_activities).where(_activities.c.id == a.c.id)
+                  .values(contact_id=a.c.contact_id, summary=a.c.summary, data=a.c.data,
+                          occurred_at=_NOW))
+    return counters, messages, activities
+
 
 _CONV_COLUMNS = (Conversation.id, Conversation.inbox_id, Conversation.contact_id,
                  Conversation.channel, Conversation.status, Conversation.subject,
@@ -489,8 +523,7 @@ async def _write_messages(session: AsyncSession, conn: AsyncConnection, accepted
     """The messages, their conversations' counters and timeline entries, the outbox work
     and the pushes after commit."""
     messages: list[dict[str, Any]] = []
-    conv_updates: list[dict[str, Any]] = []
-    act_updates: list[dict[str, Any]] = []
+    activities: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     created_at = now.isoformat()
     for n, item, conv in accepted:
@@ -503,21 +536,20 @@ async def _write_messages(session: AsyncSession, conn: AsyncConnection, accepted
             sender_type, body = SenderType.agent, item.body
             sender_id, author = item.principal.user_id, item.principal.name
             external_id, data = item.client_id, {}
-        row = {"id": new_id(), "conversation_id": conv.id, "seq": seq,
-               "sender_type": str(sender_type), "sender_id": sender_id, "author_name": author,
-               "body": body, "is_note": False, "external_id": external_id, "data": data,
-               "delivery_status": None, "created_at": now}
-        messages.append(row)
-        conv_updates.append({"b_id": conv.id, "last_seq": seq, "message_count": count,
-                             "last_message_at": now, "updated_at": now})
-        act_updates.append({"b_id": conv.activity_id, "contact_id": conv.contact_id,
-                            "summary": short(body), "occurred_at": now, "data": {
-                                "inbox_id": str(conv.inbox_id), "status": conv.status,
-                                "subject": conv.subject, "message_count": count,
-                                "last_sender": str(sender_type)}})
+        message_id = new_id()
+        messages.append({"id": message_id.hex, "conversation_id": conv.id.hex, "seq": seq,
+                         "sender_type": str(sender_type),
+                         "sender_id": sender_id.hex if sender_id else None,
+                         "author_name": author, "body": body, "external_id": external_id,
+                         "data": data})
+        activities.append({"id": conv.activity_id.hex, "contact_id": conv.contact_id.hex,
+                           "summary": short(body), "data": {
+                               "inbox_id": str(conv.inbox_id), "status": conv.status,
+                               "subject": conv.subject, "message_count": count,
+                               "last_sender": str(sender_type)}})
         # message_json's shape, built directly (the batch's timestamp is formatted once)
-        payload = {"id": str(row["id"]), "conversation_id": str(conv.id), "seq": seq,
-                   "sender_type": row["sender_type"],
+        payload = {"id": str(message_id), "conversation_id": str(conv.id), "seq": seq,
+                   "sender_type": str(sender_type),
                    "sender_id": str(sender_id) if sender_id else None,
                    "author_name": author, "body": body, "is_note": False,
                    "external_id": external_id, "data": data, "delivery_status": None,
@@ -528,10 +560,11 @@ async def _write_messages(session: AsyncSession, conn: AsyncConnection, accepted
         events.append({"message": payload})
         service.push_after_commit(session, cast(Any, conv), {"type": "message", "message": payload},
                            to_visitor=True)
-    if messages:  # Core executemany: no ORM bulk bookkeeping per row
-        await conn.execute(_UPDATE_CONVERSATIONS, conv_updates)
-        await conn.execute(_INSERT_MESSAGES, messages)
-        await conn.execute(_UPDATE_ACTIVITIES, act_updates)
+    if messages:
+        counters, insert_messages, update_activities = _batch_writes(conn.dialect.name)
+        await conn.execute(counters, {"ids": [c.id for _, _, c in accepted], "now": now})
+        await conn.execute(insert_messages, {"messages": messages, "now": now})
+        await conn.execute(update_activities, {"activities": activities, "now": now})
         await emit_many(session, "message.created", events)
 
 

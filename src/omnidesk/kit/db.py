@@ -34,6 +34,8 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    cast,
+    column,
     event,
     exists,
     func,
@@ -380,3 +382,33 @@ def rows_for_pairs(dialect: str, table: FromClause,
                  .limit(literal_column("1")).lateral("p"))  # a constant, known to any plan
         return select(*probe.c).select_from(k).join(probe, true())
     return select(*columns).select_from(k).join(table, and_(first == a, second == b))
+
+
+class _JsonRows(TypeDecorator[list[dict[str, Any]]]):
+    """Rows sent as one JSON array of objects (see :func:`json_rows`)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: list[dict[str, Any]] | None, dialect: Dialect
+                           ) -> str | None:
+        return None if value is None else orjson.dumps(value).decode()
+
+
+def json_rows(dialect: str, name: str, columns: Sequence[tuple[str, Any]]) -> FromClause:
+    """A table ``v`` of rows sent as one parameter ``name``: a list of dicts keyed by the
+    ``(name, type)`` ``columns``, written as stored (UUIDs as ``uuid.hex``, which
+    PostgreSQL reads as well; no datetimes — bind those as scalars).
+
+    Writing a batch's rows with ``INSERT … SELECT`` / ``UPDATE … FROM`` this table is one
+    statement, the same whatever the number of rows: no per-row parameter processing in
+    SQLAlchemy and, on PostgreSQL, no per-row execution (asyncpg's ``executemany`` binds
+    and executes every row: 150 rows took 8–10 ms, most of a chat batch)."""
+    param = bindparam(name, type_=_JsonRows)
+    if dialect == "postgresql":
+        return (func.json_to_recordset(cast(param, JSON))
+                .table_valued(*(column(n, t) for n, t in columns))
+                .render_derived(name="v", with_types=True))
+    each = func.json_each(param).table_valued("value").alias("v_each")
+    return (select(*(func.json_extract(each.c.value, f"$.{n}", type_=t).label(n)
+                     for n, t in columns)).select_from(each).subquery("v"))
