@@ -10,10 +10,10 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, select, update
+from sqlalchemy import Executable, Select, Table, Uuid, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnidesk.kit.db import one_of
+from omnidesk.kit.db import json_rows, one_of
 from omnidesk.kit.ids import new_id
 from omnidesk.kit.outbox import emit, interested
 from omnidesk.kit.time import ensure_utc, utcnow
@@ -103,6 +103,15 @@ def apply_status(row: Any, status: SlaStatus) -> list[str]:
     return owed
 
 
+def _status_into(row: Any, policy: SlaPolicy, definition: dict[str, Any] | None,
+                 now: datetime) -> list[str]:
+    """Compute the clock's state at ``now`` into ``row``; return the notifications owed."""
+    cal = calendar_for(policy.calendar_id, definition)
+    status = clock_of(row, cal, policy.at_risk_fraction).status(max(now, ensure_utc(
+        row.started_at)))
+    return apply_status(row, status)
+
+
 async def _refresh(session: AsyncSession, rows: list[Any], now: datetime) -> None:
     """Compute each clock's state at ``now`` into the row (an ORM target or a namespace
     of its columns) and emit the notifications that are owed."""
@@ -111,10 +120,7 @@ async def _refresh(session: AsyncSession, rows: list[Any], now: datetime) -> Non
         policy, definition = policies.get(row.policy_id, (None, None))
         if policy is None:
             continue
-        cal = calendar_for(policy.calendar_id, definition)
-        status = clock_of(row, cal, policy.at_risk_fraction).status(max(now, ensure_utc(
-            row.started_at)))
-        for kind in apply_status(row, status):
+        for kind in _status_into(row, policy, definition, now):
             await emit(session, f"sla.{kind}", target_json(row))
 
 
@@ -150,40 +156,65 @@ async def start(session: AsyncSession, subject: Subject, metrics: list[str],
 
 
 # start_many / stop_many serve the chat group commit: a batch starts and stops hundreds
-# of clocks, so they are read and written as plain rows (no ORM entities: loading,
-# tracking and flushing those cost as much as the rest of the batch together). They go
-# past the session's identity map: its caller holds no SlaTarget entities of its own.
+# of clocks, so they are written set-based, a statement for many clocks (no ORM entities:
+# loading, tracking and flushing those cost as much as the rest of the batch together).
+# They go past the session's identity map: its caller holds no SlaTarget entities of its
+# own.
 _targets = cast(Table, SlaTarget.__table__)
 _STATE_COLUMNS = ("state", "due_at", "at_risk_at", "breached_at", "next_check_at", "notified")
 _STOP = (update(_targets).where(_targets.c.id == bindparam("b_id"))
          .values({c: bindparam(c) for c in ("stopped_at", "pauses", "updated_at",
                                             *_STATE_COLUMNS)}))
+# A started clock's own columns; the rest is the same for every clock of a policy and
+# metric started at the same instant (its state, due and at-risk times included).
+_START_ROWS = (("id", Uuid()), ("subject_id", Uuid()))
+_START_SHARED = ("subject_kind", "metric", "policy_id", "target_seconds", "started_at",
+                 "pauses", "stopped_at", *_STATE_COLUMNS, "updated_at")
+
+
+@cache
+def _start_group(dialect: str) -> Executable:
+    v = json_rows(dialect, "rows", _START_ROWS)
+    return insert(_targets).from_select(
+        [n for n, _ in _START_ROWS] + list(_START_SHARED),
+        select(v.c.id, v.c.subject_id,
+               *(bindparam(c, type_=_targets.c[c].type) for c in _START_SHARED)))
 
 
 async def start_many(session: AsyncSession, subjects: list[Subject], metrics: list[str],
                      at: datetime | None = None) -> int:
-    """:func:`start` for many subjects at once (the policies are read once); returns how
-    many clocks started."""
-    policies = [p for p, _ in await _policies(session)]
+    """:func:`start` for many subjects at once; returns how many clocks started.
+
+    The clocks of one policy and metric started at one instant are alike but for their
+    subject: their state is computed once and they are inserted in one statement."""
+    policies = await _policies(session)
     at = at or utcnow()
-    rows = []
+    groups: dict[tuple[SlaPolicy, str, str], list[uuid.UUID]] = {}
     for subject in subjects:
-        policy = next((p for p in policies if _matches(p, subject)), None)
-        if policy is None:
+        policy = next((p for p, _ in policies if _matches(p, subject)), None)
+        if policy is not None:
+            for metric in metrics:
+                if _target_minutes(policy, metric) is not None:
+                    groups.setdefault((policy, metric, subject.kind), []).append(subject.id)
+    conn = await session.connection()
+    for (policy, metric, kind), ids in groups.items():
+        minutes = _target_minutes(policy, metric)
+        assert minutes is not None
+        rows = [SimpleNamespace(
+            id=new_id(), subject_kind=kind, subject_id=i, metric=metric, policy_id=policy.id,
+            target_seconds=int(minutes * 60), started_at=at, pauses=[], stopped_at=None,
+            state="on_track", due_at=None, at_risk_at=None, breached_at=None,
+            next_check_at=None, notified={}, updated_at=at) for i in ids]
+        shared = SimpleNamespace(**vars(rows[0]))
+        if _status_into(shared, policy, dict(policies)[policy], at):
+            # notifications owed from the start (a policy at risk at once): per clock
+            await _refresh(session, rows, at)
+            await conn.execute(insert(_targets), [vars(r) for r in rows])
             continue
-        for metric in metrics:
-            minutes = _target_minutes(policy, metric)
-            if minutes is not None:
-                rows.append(SimpleNamespace(
-                    id=new_id(), subject_kind=subject.kind, subject_id=subject.id,
-                    metric=metric, policy_id=policy.id, target_seconds=int(minutes * 60),
-                    started_at=at, pauses=[], stopped_at=None, state="on_track",
-                    due_at=None, at_risk_at=None, breached_at=None, next_check_at=None,
-                    notified={}, updated_at=at))
-    if rows:
-        await _refresh(session, rows, at)
-        await (await session.connection()).execute(insert(_targets), [vars(r) for r in rows])
-    return len(rows)
+        await conn.execute(_start_group(conn.dialect.name), {
+            "rows": [{"id": r.id.hex, "subject_id": r.subject_id.hex} for r in rows],
+            **{c: getattr(shared, c) for c in _START_SHARED}})
+    return sum(len(ids) for ids in groups.values())
 
 
 @cache
@@ -193,11 +224,34 @@ def _running_of(dialect: str) -> Select[Any]:
         one_of(dialect, _targets.c.metric, "metrics"))
 
 
+@cache
+def _stop_met(dialect: str) -> Executable:
+    """Stop the clocks met in time: running, their due time known (an open pause leaves
+    it unknown) and not passed. Such a clock is ``met``, its due and at-risk times those
+    stored when it started or last resumed; nothing is owed."""
+    t = _targets.c
+    now = bindparam("now", type_=t.stopped_at.type)
+    return (update(_targets).where(
+        one_of(dialect, t.subject_id, "ids"), one_of(dialect, t.metric, "metrics"),
+        one_of(dialect, t.policy_id, "policies"), t.stopped_at.is_(None),
+        t.started_at <= now, t.due_at >= now, t.at_risk_at.is_not(None))
+        .values(stopped_at=now, updated_at=now, state=SlaState.MET.value, breached_at=None,
+                next_check_at=None))
+
+
 async def stop_many(session: AsyncSession, subject_ids: list[uuid.UUID], metrics: list[str],
                     at: datetime | None = None) -> int:
-    """:func:`stop` for many subjects at once; returns how many clocks stopped."""
+    """:func:`stop` for many subjects at once; returns how many clocks stopped.
+
+    The clocks met in time (nearly all: a chat answered within its target) are stopped
+    by one statement; the rest (late, paused) as :func:`stop` does."""
     at = at or utcnow()
     conn = await session.connection()
+    policies = [p.id for p, _ in await _policies(session)]
+    met = 0
+    if policies:
+        met = (await conn.execute(_stop_met(conn.dialect.name), {
+            "ids": subject_ids, "metrics": metrics, "policies": policies, "now": at})).rowcount
     rows = [SimpleNamespace(**r._mapping) for r in await conn.execute(
         _running_of(conn.dialect.name), {"ids": subject_ids, "metrics": metrics})]
     for row in rows:
@@ -208,7 +262,7 @@ async def stop_many(session: AsyncSession, subject_ids: list[uuid.UUID], metrics
         await conn.execute(_STOP, [
             {"b_id": r.id, "stopped_at": at, "pauses": r.pauses, "updated_at": at,
              **{c: getattr(r, c) for c in _STATE_COLUMNS}} for r in rows])
-    return len(rows)
+    return met + len(rows)
 
 
 def _target_minutes(policy: SlaPolicy, metric: str) -> float | None:
