@@ -54,10 +54,10 @@ async def test_rows_for_pairs_finds_each_stored_pair_once(db: Database) -> None:
         ("email", "+8613800138000"), ("wechat_openid", "o-unknown")]
     many = asked + [("external_id", f"none-{n}") for n in range(PROBE_PAIRS)]
     for pairs in (asked, many):  # probed one by one, and joined
-        stmt = rows_for_pairs(db.dialect, Identity.__table__, i.kind, i.value, pairs,
-                              [i.kind, i.value, i.contact_id])
+        stmt, params = rows_for_pairs(db.dialect, Identity.__table__, i.kind, i.value, pairs,
+                                      [i.kind, i.value, i.contact_id])
         async with db.sessions() as session:
-            rows = sorted(tuple(r) for r in await session.execute(stmt))
+            rows = sorted(tuple(r) for r in await session.execute(stmt, params))
         assert rows == [("email", "bob@example.com", b), ("phone", "+8613800138000", a)]
 
 
@@ -69,8 +69,8 @@ async def test_postgresql_probes_the_index_of_a_table_grown_since_its_plan(
         return  # SQLite's planner probes the unique index whatever it knows
     (owner,) = await _contacts(db, ["統計過時"])
     i = Identity.__table__.c
-    stmt = rows_for_pairs(db.dialect, Identity.__table__, i.kind, i.value,
-                          [("external_id", "x-5")], [i.kind, i.value, i.contact_id])
+    stmt, _ = rows_for_pairs(db.dialect, Identity.__table__, i.kind, i.value,
+                             [("external_id", "x-5")], [i.kind, i.value, i.contact_id])
     sql = str(stmt.compile(db.engine.sync_engine))
     pairs = "'{external_id,external_id}', '{x-5,x-19999}'"
     async with db.sessions() as session:

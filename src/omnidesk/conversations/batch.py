@@ -474,9 +474,9 @@ async def _drop_retries(conn: AsyncConnection, accepted: Accepted,
     keyed = [(item, conv) for _, item, conv in accepted if _client_id(item)]
     if not keyed:
         return accepted
-    rows = await conn.execute(rows_for_pairs(
+    rows = await conn.execute(*rows_for_pairs(
         conn.dialect.name, _messages, _messages.c.conversation_id, _messages.c.external_id,
-        [(c.id, cast(str, _client_id(i))) for i, c in keyed], list(_messages.c),
+        [(c.id, cast(str, _client_id(i))) for i, c in keyed], tuple(_messages.c),
         uuid_first=True, probe_up_to=MAX_BATCH))
     stored = {(m.conversation_id, m.external_id): m for m in rows}
     fresh: Accepted = []

@@ -120,7 +120,7 @@ async def _existing_keys(session: AsyncSession, keys: set[tuple[str, str]]) -> d
     """The events of this batch stored before: ``(source, id)`` → its result."""
     table = Activity.__table__
     a = table.c
-    rows = await session.execute(rows_for_pairs(
+    rows = await session.execute(*rows_for_pairs(
         _dialect(session), table, a.source, a.external_id, sorted(keys),
         [a.source, a.external_id, a.id, a.contact_id, a.outcome]))
     return {(s, e): ItemResult(0, "duplicate", str(id_), str(contact_id), str(outcome))
@@ -132,7 +132,7 @@ async def _contacts_for(session: AsyncSession, wanted: set[tuple[str, str]]) -> 
     """The contact of each known ``(kind, value)`` identity."""
     table = Identity.__table__
     i = table.c
-    rows = await session.execute(rows_for_pairs(
+    rows = await session.execute(*rows_for_pairs(
         _dialect(session), table, i.kind, i.value, sorted(wanted),
         [i.kind, i.value, i.contact_id]))
     return {(kind_, value_): contact_id for kind_, value_, contact_id in rows}
