@@ -31,7 +31,7 @@ import uvloop
 
 from omnidesk.conversations.batch import BatchResult, ChatIn, ChatReply, write_batch
 from omnidesk.kit import outbox
-from omnidesk.kit.db import Database, WalCheckpointer, sqlite_path
+from omnidesk.kit.db import Database
 from omnidesk.realtime.broker import MemoryBroker
 from omnidesk.realtime.hub import Hub, set_hub
 from omnidesk.wiring import install_handlers, settle_gc
@@ -144,9 +144,6 @@ async def _serve(database_url: str, sock: socket.socket) -> None:
     outbox.add_waker(lambda: woke.append(True))
     install_handlers()  # emit_many owes the same outbox work as in the parent
     db = Database(database_url, inline_sqlite=True)  # this loop only writes
-    checkpointer = WalCheckpointer(db) if sqlite_path(database_url) else None
-    if checkpointer is not None:
-        checkpointer.start()
     reader, writer = await asyncio.open_connection(sock=sock)
     settle_gc()
     try:
@@ -168,8 +165,6 @@ async def _serve(database_url: str, sock: socket.socket) -> None:
     finally:
         writer.close()
         await db.dispose()
-        if checkpointer is not None:
-            checkpointer.stop()
 
 
 class _RecordingBroker(MemoryBroker):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -214,60 +213,6 @@ def make_engine(url: str, *, inline_sqlite: bool = False, **kwargs: Any) -> Asyn
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
-
-
-class WalCheckpointer:
-    """Checkpoints an SQLite database's write-ahead log from a thread of its own, for a
-    process that writes a lot (the chat writer): its connections stop checkpointing in
-    their commits.
-
-    By default the commit that takes the log past 1,000 pages copies them into the
-    database file and syncs it, on the writer's own time; under a steady chat load that
-    is every second or so, a commit of 15–30 ms instead of 2. Here a passive checkpoint
-    (it never waits for, nor blocks, readers or the writer) runs every ``every`` seconds
-    in SQLite's C code, without the GIL, on another core if there is one. The other
-    processes' connections keep checkpointing as before, so the log stays bounded if this
-    thread is not running."""
-
-    def __init__(self, db: Database, every: float = 0.25) -> None:
-        path = sqlite_path(db.url)
-        if path is None:
-            raise ValueError("only an SQLite database file has a write-ahead log to checkpoint")
-        self.path, self.every = path, every
-        self.checkpoints = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        event.listen(db.engine.sync_engine, "connect", self._hand_over)
-
-    @staticmethod
-    def _hand_over(dbapi_conn: Any, _record: Any) -> None:
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA wal_autocheckpoint=0")
-        cur.close()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="sqlite-wal-checkpoint",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        try:
-            conn.execute("PRAGMA busy_timeout=1000")
-            while not self._stop.wait(self.every):
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    self.checkpoints += 1
-                except sqlite3.Error as exc:  # busy: the next round tries again
-                    log.debug("WAL checkpoint skipped: %s", exc)
-        finally:
-            conn.close()
 
 
 def _sqlite_begin(conn: Any) -> None:
