@@ -45,12 +45,12 @@ def script(inbox: str, who: Principal, convs: dict[str, uuid.UUID | None]
            ) -> list[list[ChatIn | ChatReply]]:
     """Rounds of items, one per conversation per round (as a batch holds them)."""
     rounds: list[list[ChatIn | ChatReply]] = []
-    for step in range(5):
+    for step in range(7):
         items: list[ChatIn | ChatReply] = []
         for v in VISITORS:
             conv = convs[v]
             assert conv is not None
-            if step in (0, 2):
+            if step in (0, 2, 5, 6):  # 6: a next-response clock already runs
                 items.append(chat(inbox, v, f"{v} 第{step}条 message", conv, f"{v}-{step}"))
             elif step == 3:  # a retried frame: same client id as step 2
                 items.append(chat(inbox, v, f"{v} 第2条 message", conv, f"{v}-2"))
@@ -139,7 +139,9 @@ async def test_group_commit_writes_what_the_one_path_writes(
     one, batch = await snapshot(db, one_inbox), await snapshot(db, batch_inbox)
     assert one == batch
     first = one["0"]
-    assert [m[0] for m in first["messages"]] == [1, 2, 3, 4, 5]  # the retry stored once
+    assert [m[0] for m in first["messages"]] == [1, 2, 3, 4, 5, 6, 7]  # the retry once
+    assert ("next_response", True, "on_track") in first["clocks"]  # one runs, not two
+    assert sum(c[:2] == ("next_response", True) for c in first["clocks"]) == 1
     assert ("next_response", False, "met") in first["clocks"]
     assert first["answered"] and first["outbox"]
     assert first["activity"][2:] == (True, True)  # the entry follows the last message

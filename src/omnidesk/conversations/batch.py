@@ -405,9 +405,13 @@ _CONV_COLUMNS = (Conversation.id, Conversation.inbox_id, Conversation.contact_id
 def _select_convs(dialect: str) -> Select[*tuple[Any, ...]]:
     """One round trip: the conversations (row-locked on PostgreSQL, in id order so that
     two writers' batches do not deadlock on them), their timeline entries, their contacts' names
-    and tiers, and what an agent needs to see their inboxes."""
+    and tiers, what an agent needs to see their inboxes, and whether a next-response
+    clock runs (a customer's message starts one if none does)."""
+    next_running = select(SlaTarget.id).where(
+        SlaTarget.subject_id == Conversation.id, SlaTarget.metric == "next_response",
+        SlaTarget.stopped_at.is_(None)).exists().label("next_running")
     stmt = (
-        select(*_CONV_COLUMNS, Activity.id.label("activity_id"),
+        select(*_CONV_COLUMNS, next_running, Activity.id.label("activity_id"),
                Contact.name.label("contact_name"), Contact.tier.label("contact_tier"),
                Contact.vip_level.label("contact_vip"),
                Inbox.restricted.label("inbox_restricted"), Inbox.team_id.label("inbox_team_id"))
@@ -419,13 +423,6 @@ def _select_convs(dialect: str) -> Select[*tuple[Any, ...]]:
     if dialect == "postgresql":
         return stmt.order_by(Conversation.id).with_for_update(of=Conversation)
     return stmt
-
-
-@cache
-def _select_running_next(dialect: str) -> Select[uuid.UUID]:
-    return select(SlaTarget.subject_id).where(
-        one_of(dialect, SlaTarget.subject_id, "ids"),
-        SlaTarget.metric == "next_response", SlaTarget.stopped_at.is_(None))
 
 
 Accepted = list[tuple[int, ChatIn | ChatReply, Any]]  # (index in the batch, item, row)
@@ -495,17 +492,13 @@ async def _clocks(session: AsyncSession, conn: AsyncConnection, accepted: Accept
     next-response clock (if none runs); an agent's answer stops first/next response."""
     answered = [c for _, i, c in accepted
                 if isinstance(i, ChatIn) and c.first_response_at is not None]
-    if answered:
-        running = set((await conn.execute(
-            _select_running_next(conn.dialect.name), {"ids": [c.id for c in answered]})
-                       ).scalars())
-        starting = [c for c in answered if c.id not in running]
-        if starting:
-            await sla.start_many(session, [sla.Subject(
-                kind="conversation", id=c.id, tier=service.tier_of(SimpleNamespace(
-                    tier=c.contact_tier, vip_level=c.contact_vip), c.priority),  # type: ignore[arg-type]
-                priority=service.PRIORITY_NAMES.get(c.priority, "normal"), case_type=None,
-                channel=c.channel) for c in starting], ["next_response"], at=now)
+    starting = [c for c in answered if not c.next_running]
+    if starting:
+        await sla.start_many(session, [sla.Subject(
+            kind="conversation", id=c.id, tier=service.tier_of(SimpleNamespace(
+                tier=c.contact_tier, vip_level=c.contact_vip), c.priority),  # type: ignore[arg-type]
+            priority=service.PRIORITY_NAMES.get(c.priority, "normal"), case_type=None,
+            channel=c.channel) for c in starting], ["next_response"], at=now)
     replies = [c for _, i, c in accepted if isinstance(i, ChatReply)]
     if replies:
         await sla.stop_many(session, [c.id for c in replies],
