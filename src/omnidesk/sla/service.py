@@ -188,6 +188,7 @@ async def start_many(session: AsyncSession, subjects: list[Subject], metrics: li
     The clocks of one policy and metric started at one instant are alike but for their
     subject: their state is computed once and they are inserted in one statement."""
     policies = await _policies(session)
+    definitions = dict(policies)
     at = at or utcnow()
     groups: dict[tuple[SlaPolicy, str, str], list[uuid.UUID]] = {}
     for subject in subjects:
@@ -206,7 +207,7 @@ async def start_many(session: AsyncSession, subjects: list[Subject], metrics: li
             state="on_track", due_at=None, at_risk_at=None, breached_at=None,
             next_check_at=None, notified={}, updated_at=at) for i in ids]
         shared = SimpleNamespace(**vars(rows[0]))
-        if _status_into(shared, policy, dict(policies)[policy], at):
+        if _status_into(shared, policy, definitions[policy], at):
             # notifications owed from the start (a policy at risk at once): per clock
             await _refresh(session, rows, at)
             await conn.execute(insert(_targets), [vars(r) for r in rows])
