@@ -87,11 +87,10 @@ async def snapshot(db: Database, inbox: str) -> dict[str, Any]:
             Conversation.inbox_id == uuid.UUID(inbox)).order_by(Conversation.created_at)))
         out: dict[str, Any] = {}
         for n, c in enumerate(convs):
+            stored = list(await session.scalars(
+                select(Message).where(Message.conversation_id == c.id).order_by(Message.seq)))
             msgs = [(m.seq, m.sender_type, m.author_name, m.body, m.external_id, m.is_note,
-                     m.data) for m in await session.scalars(
-                select(Message).where(Message.conversation_id == c.id).order_by(Message.seq))]
-            msgs_at = [m.created_at for m in await session.scalars(
-                select(Message).where(Message.conversation_id == c.id).order_by(Message.seq))]
+                     m.data) for m in stored]
             act = await session.scalar(select(Activity).where(
                 Activity.external_id == str(c.id)))
             assert act is not None
@@ -107,7 +106,7 @@ async def snapshot(db: Database, inbox: str) -> dict[str, Any]:
                 "messages": msgs, "last_seq": c.last_seq, "count": c.message_count,
                 "status": c.status, "answered": c.first_response_at is not None,
                 "activity": (act.summary, data, act.contact_id == c.contact_id,
-                             act.occurred_at == c.last_message_at == msgs_at[-1]),
+                             act.occurred_at == c.last_message_at == stored[-1].created_at),
                 "clocks": clocks, "outbox": owed,
                 "last_message_at_set": c.last_message_at is not None}
         return out
