@@ -395,6 +395,15 @@ def _batch_writes(dialect: str) -> tuple[Executable, Executable, Executable]:
     return counters, messages, activities
 
 
+@cache
+def _first_response(dialect: str) -> Executable:
+    """An agent's first answer in these conversations."""
+    return (update(_conversations)
+            .where(one_of(dialect, _conversations.c.id, "ids"),
+                   _conversations.c.first_response_at.is_(None))
+            .values(first_response_at=_NOW, updated_at=_NOW))
+
+
 _CONV_COLUMNS = (Conversation.id, Conversation.inbox_id, Conversation.contact_id,
                  Conversation.channel, Conversation.status, Conversation.subject,
                  Conversation.first_response_at, Conversation.priority,
@@ -505,10 +514,7 @@ async def _clocks(session: AsyncSession, conn: AsyncConnection, accepted: Accept
                             ["first_response", "next_response"], at=now)
         first = [c.id for c in replies if c.first_response_at is None]
         if first:
-            await session.execute(
-                update(Conversation).where(Conversation.id.in_(first),
-                                           Conversation.first_response_at.is_(None))
-                .values(first_response_at=now).execution_options(synchronize_session=False))
+            await conn.execute(_first_response(conn.dialect.name), {"ids": first, "now": now})
 
 
 async def _write_messages(session: AsyncSession, conn: AsyncConnection, accepted: Accepted,

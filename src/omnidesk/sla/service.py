@@ -42,24 +42,40 @@ class Subject:
     channel: str | None
 
 
-def _matches(policy: SlaPolicy, s: Subject) -> bool:
+@dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, a dict key per batch
+class Policy:
+    """An active policy as the clocks read it (one statement, no ORM instances)."""
+
+    id: uuid.UUID
+    name: str
+    conditions: dict[str, Any]
+    targets: dict[str, Any]
+    calendar_id: uuid.UUID | None
+    at_risk_fraction: float
+
+
+def _matches(policy: Policy, s: Subject) -> bool:
     c = policy.conditions or {}
     checks = (("applies_to", s.kind), ("tiers", s.tier), ("priorities", s.priority),
               ("case_types", s.case_type), ("channels", s.channel))
     return all(not c.get(key) or value in c[key] for key, value in checks)
 
 
-_ACTIVE_POLICIES = (select(SlaPolicy, SlaCalendar.definition)
+_ACTIVE_POLICIES = (select(SlaPolicy.id, SlaPolicy.name, SlaPolicy.conditions,
+                           SlaPolicy.targets, SlaPolicy.calendar_id,
+                           SlaPolicy.at_risk_fraction, SlaCalendar.definition)
                     .outerjoin(SlaCalendar, SlaCalendar.id == SlaPolicy.calendar_id)
                     .where(SlaPolicy.active.is_(True))
                     .order_by(SlaPolicy.position, SlaPolicy.name))
 
 
-async def _policies(session: AsyncSession) -> list[tuple[SlaPolicy, dict[str, Any] | None]]:
+async def _policies(session: AsyncSession) -> list[tuple[Policy, dict[str, Any] | None]]:
+    """The active policies in order, with their calendars' definitions (read once per
+    transaction)."""
     cached = session.info.get("sla.policies")
     if cached is None:
-        rows = await session.execute(_ACTIVE_POLICIES)
-        cached = [(p, d) for p, d in rows]
+        rows = await (await session.connection()).execute(_ACTIVE_POLICIES)
+        cached = [(Policy(*row[:-1]), row.definition) for row in rows]
         session.info["sla.policies"] = cached
     return list(cached)
 
@@ -103,7 +119,7 @@ def apply_status(row: Any, status: SlaStatus) -> list[str]:
     return owed
 
 
-def _status_into(row: Any, policy: SlaPolicy, definition: dict[str, Any] | None,
+def _status_into(row: Any, policy: Policy, definition: dict[str, Any] | None,
                  now: datetime) -> list[str]:
     """Compute the clock's state at ``now`` into ``row``; return the notifications owed."""
     cal = calendar_for(policy.calendar_id, definition)
@@ -190,7 +206,7 @@ async def start_many(session: AsyncSession, subjects: list[Subject], metrics: li
     policies = await _policies(session)
     definitions = dict(policies)
     at = at or utcnow()
-    groups: dict[tuple[SlaPolicy, str, str], list[uuid.UUID]] = {}
+    groups: dict[tuple[Policy, str, str], list[uuid.UUID]] = {}
     for subject in subjects:
         policy = next((p for p, _ in policies if _matches(p, subject)), None)
         if policy is not None:
@@ -266,7 +282,7 @@ async def stop_many(session: AsyncSession, subject_ids: list[uuid.UUID], metrics
     return met + len(rows)
 
 
-def _target_minutes(policy: SlaPolicy, metric: str) -> float | None:
+def _target_minutes(policy: Policy, metric: str) -> float | None:
     targets = policy.targets or {}
     if metric.startswith(STAGE_PREFIX):
         value = (targets.get("stages") or {}).get(metric[len(STAGE_PREFIX):])
@@ -339,7 +355,7 @@ _SCAN_UPDATE = (
 )
 
 
-def running_deadlines(row: Any, policy: SlaPolicy, cal: BusinessCalendar
+def running_deadlines(row: Any, policy: Policy, cal: BusinessCalendar
                       ) -> tuple[datetime, datetime]:
     """Due and at-risk instants of a running, unpaused clock: they do not depend on when
     one looks, so they are computed once (at start, or here if unknown) and kept."""
