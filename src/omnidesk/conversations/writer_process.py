@@ -31,7 +31,7 @@ import uvloop
 
 from omnidesk.conversations.batch import BatchResult, ChatIn, ChatReply, write_batch
 from omnidesk.kit import outbox
-from omnidesk.kit.db import Database
+from omnidesk.kit.db import Database, WalCheckpointer, sqlite_path
 from omnidesk.realtime.broker import MemoryBroker
 from omnidesk.realtime.hub import Hub, set_hub
 from omnidesk.wiring import install_handlers, settle_gc
@@ -144,6 +144,11 @@ async def _serve(database_url: str, sock: socket.socket) -> None:
     outbox.add_waker(lambda: woke.append(True))
     install_handlers()  # emit_many owes the same outbox work as in the parent
     db = Database(database_url, inline_sqlite=True)  # this loop only writes
+    path = sqlite_path(database_url)
+    checkpointer = WalCheckpointer(path) if path is not None else None
+    if checkpointer is not None:  # SQLite: the log's syncs off the writer's path
+        checkpointer.hand_over(db.engine)
+        checkpointer.start()
     reader, writer = await asyncio.open_connection(sock=sock)
     settle_gc()
     try:
@@ -158,6 +163,8 @@ async def _serve(database_url: str, sock: socket.socket) -> None:
                 async with db.transaction() as session:
                     results, fallback = await write_batch(session, items)
                 answer: object = BatchResult(results, fallback, recorder.pushes, bool(woke))
+                if checkpointer is not None:
+                    checkpointer.poke()
             except Exception as exc:  # the parent writes these by the one path
                 log.exception("chat batch failed in the writer process")
                 answer = f"{type(exc).__name__}: {exc}"
@@ -165,6 +172,8 @@ async def _serve(database_url: str, sock: socket.socket) -> None:
     finally:
         writer.close()
         await db.dispose()
+        if checkpointer is not None:
+            checkpointer.stop()
 
 
 class _RecordingBroker(MemoryBroker):
