@@ -75,7 +75,9 @@ async def _policies(session: AsyncSession) -> list[tuple[Policy, dict[str, Any] 
     cached = session.info.get("sla.policies")
     if cached is None:
         rows = await (await session.connection()).execute(_ACTIVE_POLICIES)
-        cached = [(Policy(*row[:-1]), row.definition) for row in rows]
+        cached = [(Policy(id=r.id, name=r.name, conditions=r.conditions, targets=r.targets,
+                          calendar_id=r.calendar_id, at_risk_fraction=r.at_risk_fraction),
+                   r.definition) for r in rows]
         session.info["sla.policies"] = cached
     return list(cached)
 
