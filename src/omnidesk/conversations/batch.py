@@ -40,6 +40,7 @@ from sqlalchemy import (
     bindparam,
     false,
     insert,
+    literal,
     null,
     select,
     update,
@@ -416,9 +417,12 @@ def _select_convs(dialect: str) -> Select[*tuple[Any, ...]]:
     two writers' batches do not deadlock on them), their timeline entries, their contacts' names
     and tiers, what an agent needs to see their inboxes, and whether a next-response
     clock runs (a customer's message starts one if none does)."""
-    next_running = select(SlaTarget.id).where(
+    # A scalar subquery, not EXISTS: PostgreSQL may run an EXISTS as one hashed scan of
+    # every running clock (its statistics taken when the table was smaller), this one is
+    # always a probe of the running-clock index per conversation.
+    next_running = select(literal(1)).where(
         SlaTarget.subject_id == Conversation.id, SlaTarget.metric == "next_response",
-        SlaTarget.stopped_at.is_(None)).exists().label("next_running")
+        SlaTarget.stopped_at.is_(None)).limit(1).scalar_subquery().label("next_running")
     stmt = (
         select(*_CONV_COLUMNS, next_running, Activity.id.label("activity_id"),
                Contact.name.label("contact_name"), Contact.tier.label("contact_tier"),
