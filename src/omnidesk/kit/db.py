@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 import threading
 import uuid
@@ -292,6 +293,7 @@ def make_engine(url: str, *, inline_sqlite: bool = False, **kwargs: Any) -> Asyn
     if path is not None:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_lock_to_write)
     return engine
 
 
@@ -372,12 +374,48 @@ class WalCheckpointer:
             conn.close()
 
 
+READING = "omnidesk_reading"  # execution option: a request that means to read (GET)
+_DEFERRED = "omnidesk.deferred"  # connection info: its transaction has no write lock yet
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
 def _sqlite_begin(conn: Any) -> None:
     """SQLite: take the write lock when the transaction starts. A deferred transaction
     that reads and then writes can fail at once with "database is locked" when another
     connection wrote meanwhile; an immediate one waits its turn (busy_timeout) instead.
-    One writer at a time is SQLite's model anyway; PostgreSQL is the scale-out path."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    One writer at a time is SQLite's model anyway; PostgreSQL is the scale-out path.
+
+    A session for reading (``READING``: the HTTP server's GET requests) begins deferred
+    instead: in WAL mode its reads see the last commit without waiting for, or holding
+    up, the writer — a screen pop does not queue behind a chat batch. Should it write
+    after all, :func:`_sqlite_lock_to_write` takes the lock first."""
+    deferred = bool(conn.get_execution_options().get(READING))
+    conn.info[_DEFERRED] = deferred
+    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def _sqlite_lock_to_write(conn: Any, _cursor: Any, statement: str, _parameters: Any,
+                          context: Any, _executemany: bool) -> None:
+    """The first write of a deferred (reading) transaction: start over as an immediate
+    one, which waits its turn for the lock. Upgrading in place would fail at once when
+    another connection committed since the first read (SQLite does not wait there). Nothing
+    was written yet, so nothing is lost; what was read came from the last commit before,
+    what is read from now on from the last commit now — the isolation PostgreSQL's READ
+    COMMITTED gives every transaction, which the application is written for."""
+    if not conn.info.get(_DEFERRED):
+        return
+    writes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
+    if not writes and not _WRITES.match(statement):
+        return
+    conn.info[_DEFERRED] = False
+    if conn.in_nested_transaction():  # a savepoint would not survive starting over
+        return
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute("ROLLBACK")
+        cursor.execute("BEGIN IMMEDIATE")
+    finally:
+        cursor.close()
 
 
 def after_commit(session: AsyncSession, fn: AfterCommit) -> None:
@@ -404,6 +442,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url, inline_sqlite=inline_sqlite, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Sessions that mostly read (GET requests): on SQLite they begin without the write
+        # lock and take it at their first write, if any (see _sqlite_begin).
+        self.reading_sessions = async_sessionmaker(
+            self.engine.execution_options(**{READING: True}), expire_on_commit=False)
         self._queue_writers = is_sqlite(url)
         self._writer_lock: asyncio.Lock | None = None
         self._writer_loop: asyncio.AbstractEventLoop | None = None

@@ -32,9 +32,12 @@ def get_database(request: Request) -> Database:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed when the handler returns (before the
-    response is sent), rolled back on error; after-commit work runs after the commit."""
+    response is sent), rolled back on error; after-commit work runs after the commit.
+    A GET (or HEAD) request's transaction reads without SQLite's write lock until it
+    writes, if it does (:attr:`Database.reading_sessions`)."""
     db = get_database(request)
-    async with db.sessions() as session:
+    reading = request.method in ("GET", "HEAD")
+    async with (db.reading_sessions if reading else db.sessions)() as session:
         try:
             yield session
             await session.commit()
