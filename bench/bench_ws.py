@@ -209,11 +209,13 @@ class Figures:
     setup_s: float
     server_cpu: float  # the server's CPU time over the measured window ÷ its length
     client_cpu: float  # the same for this load generator
+    pops_at_rest: list[float] = field(default_factory=list)  # --screen-pops: before the load
+    pops_in_load: list[float] = field(default_factory=list)  # and during the window
 
 
 async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namespace,
-                   server_pid: int, settle: Callable[[], Awaitable[None]] | None = None
-                   ) -> Figures:
+                   server_pid: int, settle: Callable[[], Awaitable[None]] | None = None,
+                   screen_pops: float = 0) -> Figures:
     load = Load()
     run = uuid.uuid4().hex[:6]
     gate = asyncio.Semaphore(args.connect_concurrency)
@@ -228,8 +230,10 @@ async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namesp
             await ws.send(orjson.dumps({"type": "message", "body": "你好，我想咨询一下宽带",
                                         "client_id": f"{run}-{i}-0"}).decode())
             ack = await next_frame(ws, "ack")
+            contacts.append(str(ack["message"].get("contact_id")))
             return ws, str(ack["message"]["conversation_id"])
 
+    contacts: list[str] = []
     visitors = await asyncio.gather(*(open_visitor(i) for i in range(args.n)))
     batch = "&batch=1" if args.batch else ""
     agents = [await connect(f"{ws_url}/ws/agent?token={token}{batch}", ping_interval=None,
@@ -239,6 +243,9 @@ async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namesp
     if settle is not None:
         await settle()
     setup_s = time.perf_counter() - t_setup
+    pops = ScreenPops(ws_url.replace("ws://", "http://"), token, contacts, screen_pops)
+    if screen_pops:
+        await pops.at_rest(200)
     readers = [asyncio.create_task(read(ws, load, "agent", load.sent_a, load.to_visitor))
                for ws, _ in visitors]
     readers += [asyncio.create_task(read(ws, load, "contact", load.sent_v, load.to_agent))
@@ -278,7 +285,10 @@ async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namesp
         return (cpu_seconds(server_pid) - cpu0) / took, (time.process_time() - own0) / took
 
     cpu_task = asyncio.create_task(server_load())
+    pop_task = asyncio.create_task(pops.during(measure_from, end))
     await asyncio.gather(*(talk(i, ws, conv) for i, (ws, conv) in enumerate(visitors)))
+    await pop_task
+    await pops.close()
     server_cpu, client_cpu = await cpu_task
     await asyncio.sleep(args.grace)  # let what is in flight arrive
     stop.set()
@@ -297,7 +307,48 @@ async def run_load(ws_url: str, inbox_id: str, token: str, args: argparse.Namesp
     to_agent, to_visitor = window(load.to_agent), window(load.to_visitor)
     return Figures(to_agent, to_visitor, len(to_agent), len(to_visitor),
                    sent_v, sent_a, len(load.errors), percentile(load.lag, 95), setup_s,
-                   server_cpu, client_cpu)
+                   server_cpu, client_cpu, pops.rest, pops.load)
+
+
+class ScreenPops:
+    """``--screen-pops R``: an agent's screen pop (``GET /api/v1/contacts/{id}/context``
+    for a chatting visitor's contact, one keep-alive connection, one at a time) R times a
+    second during the measured window, and 200 times at rest just before the load starts
+    (the baseline, same server, same data): what the chat load does to a read."""
+
+    def __init__(self, http_url: str, token: str, contacts: list[str], rate: float) -> None:
+        self.contacts, self.rate = contacts, rate
+        self.rest: list[float] = []
+        self.load: list[float] = []
+        self.rng = random.Random(7)
+        self.client = httpx.AsyncClient(base_url=http_url, timeout=30, headers={
+            "Authorization": f"Bearer {token}"}) if rate else None
+
+    async def _pop(self) -> float:
+        assert self.client is not None
+        t0 = time.perf_counter()
+        r = await self.client.get(f"/api/v1/contacts/{self.rng.choice(self.contacts)}/context")
+        took = time.perf_counter() - t0
+        r.raise_for_status()
+        return took
+
+    async def at_rest(self, n: int) -> None:
+        for _ in range(20):  # warm the connection and the statement caches
+            await self._pop()
+        self.rest = [await self._pop() for _ in range(n)]
+
+    async def during(self, start: float, end: float) -> None:
+        if not self.rate:
+            return
+        at = start
+        while at < end:
+            await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            self.load.append(await self._pop())
+            at += 1 / self.rate
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
 
 
 # --------------------------------------------------------------------------- driver
@@ -352,7 +403,8 @@ async def bench_omnidesk(kind: str, args: argparse.Namespace) -> Figures:
             inbox_id = str(r.json()["id"])
         assert server.proc is not None
         figures = await run_load(server.ws_url, inbox_id, token, args, server.proc.pid,
-                                 settle=lambda: outbox_drained(url))
+                                 settle=lambda: outbox_drained(url),
+                                 screen_pops=args.screen_pops)
     if prof is not None:
         print(f"  server profile written to {prof}")
     return figures
@@ -374,6 +426,12 @@ def describe(name: str, f: Figures, args: argparse.Namespace) -> None:
           f"p95 {ms(f.lag_p95)} ms; server CPU {f.server_cpu:.0%} of a core, load generator "
           f"{f.client_cpu:.0%}; setup "
           f"{f.setup_s:.1f} s", flush=True)
+    if f.pops_in_load:
+        rest, busy = percentile(f.pops_at_rest, 95), percentile(f.pops_in_load, 95)
+        print(f"  {'':18} screen pop (GET …/context, httpx) p50 / p95: at rest "
+              f"{ms(percentile(f.pops_at_rest, 50))} / {ms(rest)} ms ({len(f.pops_at_rest)}), "
+              f"during the chat load {ms(percentile(f.pops_in_load, 50))} / {ms(busy)} ms "
+              f"({len(f.pops_in_load)}): p95 ÷ at rest {busy / rest:.2f}", flush=True)
 
 
 def counts(text: str) -> list[int]:
@@ -397,6 +455,9 @@ async def main() -> None:
                              "third-party clients of /ws/agent")
     parser.add_argument("--sla", action="store_true",
                         help="a chat SLA policy (first/next response) on every conversation")
+    parser.add_argument("--screen-pops", type=float, default=0, metavar="RATE",
+                        help="an agent's screen pop (GET …/context) RATE times a second "
+                             "during the load, against 200 at rest before it")
     parser.add_argument("--profile", action="store_true", help="cProfile the omnidesk server")
     parser.add_argument("--workers", type=int, default=1,
                         help="omnidesk server processes (>1: pushes fan out through Redis)")
