@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from omnidesk.kit.db import Database, sqlite_path
 from omnidesk.models import EventType
@@ -118,3 +118,18 @@ async def test_a_get_request_is_served_while_a_writer_holds_the_lock(
     # a write request still waits its turn and succeeds once the lock is free
     r = await client.patch(f"/api/v1/contacts/{contact_id}", json={"name": "Reader 2"})
     assert r.status_code == 200, r.text
+
+
+async def test_a_write_in_raw_sql_takes_the_lock_too(
+        db: Database, writer: sqlite3.Connection) -> None:
+    await _seed(db)
+    async with db.reading_sessions() as session:
+        await session.scalar(select(EventType.outcome).where(EventType.type == "reading.one"))
+        writer.execute("UPDATE event_types SET outcome = 'failed' WHERE type = 'reading.one'")
+        await session.execute(text(
+            "WITH t AS (SELECT 'reading.one' AS type) "
+            "UPDATE event_types SET outcome = 'abandoned' WHERE type IN (SELECT type FROM t)"))
+        await session.commit()
+    async with db.transaction() as session:
+        assert await session.scalar(select(EventType.outcome).where(
+            EventType.type == "reading.one")) == "abandoned"

@@ -376,7 +376,10 @@ class WalCheckpointer:
 
 READING = "omnidesk_reading"  # execution option: a request that means to read (GET)
 _DEFERRED = "omnidesk.deferred"  # connection info: its transaction has no write lock yet
-_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+# a statement that writes, or may (one that starts with a WITH clause and names a write;
+# taking the lock for a read that only looks like one costs two calls, nothing else)
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b"
+                     r"|\s*WITH\b.*\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE | re.DOTALL)
 
 
 def _sqlite_begin(conn: Any) -> None:
