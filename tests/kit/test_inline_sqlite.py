@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from omnidesk.kit.db import Database, InlineSqlite
+from omnidesk.kit.db import Database
+from omnidesk.kit.sqlite import InlineSqlite
 from omnidesk.models import EventType
 
 

@@ -1,4 +1,4 @@
-"""The server's SQLite connections (kit.db.ThreadedSqlite): statements still run on
+"""The server's SQLite connections (kit.sqlite.ThreadedSqlite): statements still run on
 aiosqlite's worker thread, but a one-statement transaction costs three trips to it
 (BEGIN, the statement with its rows, COMMIT) instead of nine; results, streaming,
 errors and rollbacks behave as with plain aiosqlite."""
@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from omnidesk.kit.db import Database, ThreadedSqlite
+from omnidesk.kit.db import Database
+from omnidesk.kit.sqlite import ThreadedSqlite
 from omnidesk.models import EventType
 
 

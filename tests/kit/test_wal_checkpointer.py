@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from omnidesk.kit.db import Database, WalCheckpointer
+from omnidesk.kit.db import Database
+from omnidesk.kit.sqlite import WalCheckpointer
 
 ROW = "第{n}批 訊息 message " + "x" * 3000  # about one page a row
 

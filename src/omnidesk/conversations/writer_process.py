@@ -31,7 +31,8 @@ import uvloop
 
 from omnidesk.conversations.batch import BatchResult, ChatIn, ChatReply, write_batch
 from omnidesk.kit import outbox
-from omnidesk.kit.db import Database, WalCheckpointer, sqlite_path
+from omnidesk.kit.db import Database, sqlite_path
+from omnidesk.kit.sqlite import WalCheckpointer
 from omnidesk.realtime.broker import MemoryBroker
 from omnidesk.realtime.hub import Hub, set_hub
 from omnidesk.wiring import install_handlers, settle_gc
