@@ -131,9 +131,10 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def make_engine(url: str, *, inline_sqlite: bool = False, **kwargs: Any) -> AsyncEngine:
-    """The async engine for ``url``; ``inline_sqlite``: SQLite calls run on the event
-    loop's own thread (:class:`~omnidesk.kit.sqlite.InlineSqlite`; otherwise
-    :class:`~omnidesk.kit.sqlite.ThreadedSqlite`), for a process that only writes."""
+    """The async engine for ``url``. SQLite's connections are
+    :class:`~omnidesk.kit.sqlite.ThreadedSqlite`, or with ``inline_sqlite`` (a process that
+    only writes) :class:`~omnidesk.kit.sqlite.InlineSqlite`, whose calls run on the event
+    loop's own thread."""
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
