@@ -15,12 +15,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
+from sqlalchemy.exc import IntegrityError
 
 from omnidesk.app import create_app
 from omnidesk.auth.service import do_create_token, do_create_user
 from omnidesk.config import Settings, get_settings
 from omnidesk.kit.db import Database
 from omnidesk.kit.migrate import upgrade
+from omnidesk.models import EventType
 
 PG_URL = os.environ.get("OMNIDESK_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("OMNIDESK_TEST_REDIS_URL")
@@ -190,3 +192,14 @@ async def token_for(db: Database, role: str, scopes: list[str] | None = None,
                                          scopes=scopes or [],
                                          user_id=uuid.UUID(user_id) if user_id else None)
     return plain
+
+
+async def fail_on_a_duplicate(db: Database, prefix: str) -> None:
+    """A transaction that writes ``{prefix}.dropped``, then a duplicate of the committed
+    ``{prefix}.kept``: it fails with IntegrityError and must leave nothing behind."""
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as session:
+            session.add(EventType(type=f"{prefix}.dropped", outcome="info"))
+            await session.flush()
+            session.add(EventType(type=f"{prefix}.kept", outcome="failed"))  # duplicate
+            await session.flush()

@@ -8,11 +8,11 @@ import threading
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
 
 from omnidesk.kit.db import Database
 from omnidesk.kit.sqlite import InlineSqlite
 from omnidesk.models import EventType
+from tests.conftest import fail_on_a_duplicate
 
 
 async def test_statements_run_on_the_loops_thread_and_commit_or_roll_back(
@@ -33,12 +33,7 @@ async def test_statements_run_on_the_loops_thread_and_commit_or_roll_back(
             assert not driver._thread.is_alive()  # aiosqlite's worker never started
             assert (await session.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
             session.add(EventType(type="inline.kept", outcome="info"))
-        with pytest.raises(IntegrityError):
-            async with inline.transaction() as session:
-                session.add(EventType(type="inline.dropped", outcome="info"))
-                await session.flush()
-                session.add(EventType(type="inline.kept", outcome="failed"))  # duplicate
-                await session.flush()
+        await fail_on_a_duplicate(inline, "inline")
         # the connection is still usable after the rollback, and the threaded engine of
         # another "process" sees what the inline one committed, and only that
         async with inline.transaction() as session:

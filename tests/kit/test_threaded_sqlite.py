@@ -12,11 +12,11 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
 
 from omnidesk.kit.db import Database
 from omnidesk.kit.sqlite import ThreadedSqlite
 from omnidesk.models import EventType
+from tests.conftest import fail_on_a_duplicate
 
 
 @pytest.fixture
@@ -83,12 +83,7 @@ async def test_rows_come_back_whole_fetched_or_streamed(lite: Database) -> None:
 async def test_errors_roll_back_and_the_connection_goes_on(lite: Database) -> None:
     async with lite.transaction() as session:
         session.add(EventType(type="threaded.kept", outcome="info"))
-    with pytest.raises(IntegrityError):
-        async with lite.transaction() as session:
-            session.add(EventType(type="threaded.dropped", outcome="info"))
-            await session.flush()
-            session.add(EventType(type="threaded.kept", outcome="failed"))  # duplicate
-            await session.flush()
+    await fail_on_a_duplicate(lite, "threaded")
     with pytest.raises(Exception, match="no such table"):
         async with lite.transaction() as session:
             await session.execute(text("SELECT * FROM no_such_table"))
